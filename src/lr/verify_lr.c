@@ -1,0 +1,7 @@
+#include "brisk/core.h"
+#include "brisk/verify.h"
+
+int brisk_verify_lr_case(const char *path, const cJSON *doc, brisk_verify_result *r) {
+    (void)doc; (void)r;
+    return brisk_error(BRISK_EUNSUPPORTED, "%s: LR cases are not implemented yet", path);
+}
