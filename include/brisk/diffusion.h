@@ -88,6 +88,33 @@ typedef enum brisk_variance_type {
     BRISK_VARIANCE_COUNT
 } brisk_variance_type;
 
+/* Final sigma of the sigma-based samplers (diffusers' final_sigmas_type). */
+typedef enum brisk_final_sigmas {
+    BRISK_FINAL_SIGMA_ZERO = 0, /* "zero" */
+    BRISK_FINAL_SIGMA_MIN,      /* "sigma_min": sigma of training step 0 */
+    BRISK_FINAL_SIGMA_COUNT
+} brisk_final_sigmas;
+
+/* Multistep solver variants: DPM-Solver++ ("midpoint", "heun") and UniPC ("bh1", "bh2"). */
+typedef enum brisk_solver_type {
+    BRISK_SOLVER_MIDPOINT = 0,
+    BRISK_SOLVER_HEUN,
+    BRISK_SOLVER_BH1,
+    BRISK_SOLVER_BH2,
+    BRISK_SOLVER_COUNT
+} brisk_solver_type;
+
+/* Time variable of grid mode's variable-step Adams-Bashforth weights (PNDM family). */
+typedef enum brisk_grid_variable {
+    BRISK_GRID_T = 0, /* "t": the training timestep; on an even grid the weights are PNDM's
+                         fixed ones (55, -59, 37, -9)/24 */
+    BRISK_GRID_SIGMA, /* "sigma": sqrt((1 - a) / a), in which the transfer phi is an exact
+                         Euler step; restores the Adams-Bashforth order (docs/samplers.md) */
+    BRISK_GRID_VARIABLE_COUNT
+} brisk_grid_variable;
+
+#define BRISK_MAX_DISABLE_CORRECTOR 64
+
 const char *brisk_sampler_kind_name(brisk_sampler_kind k);
 /* Unknown names are BRISK_EUNSUPPORTED with a message listing the valid names. */
 int brisk_sampler_kind_from_name(const char *name, brisk_sampler_kind *out);
@@ -97,6 +124,14 @@ const char *brisk_timestep_spacing_name(brisk_timestep_spacing s);
 int brisk_timestep_spacing_from_name(const char *name, brisk_timestep_spacing *out);
 const char *brisk_time_mode_name(brisk_time_mode m);
 int brisk_time_mode_from_name(const char *name, brisk_time_mode *out);
+const char *brisk_variance_type_name(brisk_variance_type v);
+int brisk_variance_type_from_name(const char *name, brisk_variance_type *out);
+const char *brisk_final_sigmas_name(brisk_final_sigmas f);
+int brisk_final_sigmas_from_name(const char *name, brisk_final_sigmas *out);
+const char *brisk_solver_type_name(brisk_solver_type t);
+int brisk_solver_type_from_name(const char *name, brisk_solver_type *out);
+const char *brisk_grid_variable_name(brisk_grid_variable v);
+int brisk_grid_variable_from_name(const char *name, brisk_grid_variable *out);
 
 /* A scheduler configuration with diffusers' key names. Fill with
  * brisk_scheduler_config_default (diffusers' defaults for that kind), then override. */
@@ -123,6 +158,19 @@ typedef struct brisk_scheduler_config {
     int solver_order;                  /* DPM-Solver++, UniPC */
     int lower_order_final;
     double pf_rtol, pf_atol, pf_t_end; /* PF (RK45) */
+    /* Added fields (diffusers key names). */
+    int use_clipped_model_output;      /* DDIM step(use_clipped_model_output=...) */
+    brisk_final_sigmas final_sigmas_type; /* Euler, DPM-Solver++, UniPC, iPNDM */
+    brisk_solver_type solver_type;     /* DPM-Solver++: midpoint|heun; UniPC: bh1|bh2 */
+    int predict_x0;                    /* UniPC: 1 (data prediction) or 0 (noise) */
+    int euler_at_final;                /* DPM-Solver++ */
+    double lambda_min_clipped;         /* DPM-Solver++ (default -inf) */
+    int disable_corrector[BRISK_MAX_DISABLE_CORRECTOR]; /* UniPC: step indices */
+    int n_disable_corrector;
+    /* 1 (default): build betas / alphas_cumprod in float32 as the peers do (torch / the
+     * PNDM authors), stored as float64; 0: all float64. */
+    int schedule_float32;
+    brisk_grid_variable grid_variable; /* grid mode's Adams-Bashforth time variable */
 } brisk_scheduler_config;
 
 void brisk_scheduler_config_default(brisk_scheduler_config *c, brisk_sampler_kind kind);
@@ -144,6 +192,10 @@ int brisk_scheduler_config_from_json(const cJSON *cfg, const char *class_name,
                                      brisk_config_warn_fn warn, void *warn_ctx);
 int brisk_scheduler_config_load(const char *path, brisk_scheduler_config *out,
                                 brisk_config_warn_fn warn, void *warn_ctx);
+
+/* Reads trained betas from a file: a JSON array of numbers, or a text file of numbers
+ * separated by white space or commas. *betas is owned by the caller (brisk_free). */
+int brisk_trained_betas_load(const char *path, double **betas, size_t *n);
 
 /* The training noise schedule: betas and alphas_cumprod (length T), float64. */
 typedef struct brisk_noise_schedule {
@@ -174,6 +226,8 @@ int brisk_scheduler_set_timesteps(brisk_scheduler *s, int num_inference_steps, s
 /* The planned model calls (known in advance except for PF): count and timesteps. */
 size_t brisk_scheduler_num_model_calls(const brisk_scheduler *s);
 const double *brisk_scheduler_model_timesteps(const brisk_scheduler *s);
+/* The alpha-bar the model sees at each planned call (same length). */
+const double *brisk_scheduler_model_alpha_bars(const brisk_scheduler *s);
 /* The discretisation grid (num_inference_steps + 1 points, the last is the end time). */
 const double *brisk_scheduler_grid(const brisk_scheduler *s, size_t *n);
 
@@ -204,6 +258,14 @@ int brisk_scheduler_step(brisk_scheduler *s, const double *model_output, double 
 
 /* Number of model calls made since set_timesteps. */
 size_t brisk_scheduler_nfe(const brisk_scheduler *s);
+
+/* The span of the probability-flow ODE that the sampler discretises, in variance-preserving
+ * terms (x = sqrt(a) x0 + sqrt(1-a) eps), for measuring its error against an exact solution:
+ * the run starts from the VP state x_start_scale * x_T at alpha-bar *a_start (x_T the
+ * standard normals given to brisk_sample_run) and its final state x maps to the VP state
+ * x_end_scale * x at alpha-bar *a_end. Valid after set_timesteps. Any pointer may be NULL. */
+void brisk_scheduler_ode_span(const brisk_scheduler *s, double *a_start, double *x_start_scale,
+                              double *a_end, double *x_end_scale);
 
 /* Run API. */
 typedef struct brisk_run_options {

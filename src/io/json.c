@@ -5,9 +5,61 @@
 #include <math.h>
 #include <string.h>
 
+/* Python's json module writes Infinity, -Infinity and NaN, which JSON lacks (and cJSON
+ * rejects). Returns a copy of text with those tokens, outside strings, rewritten as 1e999 /
+ * -1e999 (which parse as +-inf) and null, or NULL when there are none. Line numbers are
+ * preserved. */
+static char *python_literals(const char *text) {
+    size_t n = strlen(text);
+    int found = 0, in_str = 0;
+    for (const char *p = text; *p; p++) {
+        if (in_str) {
+            if (*p == '\\' && p[1]) p++;
+            else if (*p == '"') in_str = 0;
+        } else if (*p == '"') {
+            in_str = 1;
+        } else if (!strncmp(p, "Infinity", 8) || !strncmp(p, "NaN", 3)) {
+            found = 1;
+            break;
+        }
+    }
+    if (!found) return NULL;
+    char *o = brisk_malloc(2 * n + 1), *q = o;
+    if (!o) return NULL;
+    in_str = 0;
+    for (const char *p = text; *p;) {
+        if (in_str) {
+            if (*p == '\\' && p[1]) *q++ = *p++;
+            else if (*p == '"') in_str = 0;
+            *q++ = *p++;
+        } else if (*p == '"') {
+            in_str = 1;
+            *q++ = *p++;
+        } else if (!strncmp(p, "Infinity", 8)) {
+            memcpy(q, "1e999", 5);
+            q += 5;
+            p += 8;
+        } else if (!strncmp(p, "NaN", 3)) {
+            memcpy(q, "null", 4);
+            q += 4;
+            p += 3;
+        } else {
+            *q++ = *p++;
+        }
+    }
+    *q = '\0';
+    return o;
+}
+
 int brisk_json_parse(const char *text, const char *what, cJSON **out) {
     const char *end = NULL;
     *out = cJSON_ParseWithOpts(text, &end, 0);
+    char *fixed = *out ? NULL : python_literals(text);
+    if (fixed) {
+        text = fixed;
+        end = NULL;
+        *out = cJSON_ParseWithOpts(text, &end, 0);
+    }
     if (!*out) {
         int line = 1, col = 1;
         const char *stop = end ? end : cJSON_GetErrorPtr();
@@ -16,8 +68,10 @@ int brisk_json_parse(const char *text, const char *what, cJSON **out) {
                 if (*p == '\n') { line++; col = 1; } else col++;
             }
         }
+        brisk_free(fixed);
         return brisk_error(BRISK_EPARSE, "%s: line %d, column %d: invalid JSON", what, line, col);
     }
+    brisk_free(fixed);
     return BRISK_OK;
 }
 
