@@ -71,6 +71,7 @@ typedef struct result {
     double rms, maxerr; /* vs the exact PF endpoint (deterministic samplers) */
     double w2;          /* Gaussian only: exact W2 / sqrt(dim) of the output law vs the data */
     int same;           /* empirical only: samples ending nearest the reference's training image */
+    double w2_floor;    /* Gaussian only: W2 / sqrt(dim) of the exact PF map applied to x_T ~ N(0, I) */
     double seconds;
     double *x;          /* (batch, dim) final states mapped to VP (xe_scale * x) */
 } result;
@@ -201,6 +202,21 @@ static size_t nearest_point(const testbed *tb, const double *x, double a) {
         if (d < bd) bd = d, best = i;
     }
     return best;
+}
+
+/* The part of W2 that is not the sampler's: x_T ~ N(0, I) is only approximately the law
+ * N(sqrt(a) m, a s^2 + 1 - a) at the start alpha-bar, and the exact PF map carries that
+ * mismatch to the end unchanged in standardised units. Per coordinate the pushforward is
+ * N(mu_e - sd_e sqrt(a_s) m / sd_s, (sd_e xs / sd_s)^2) against N(mu_e, sd_e^2). */
+static double gaussian_w2_floor(const testbed *tb, double a_s, double xs, double a_e) {
+    double acc = 0;
+    for (size_t j = 0; j < tb->dim; j++) {
+        double s2 = tb->std[j] * tb->std[j], m = tb->mean[j];
+        double sd_s = sqrt(a_s * s2 + 1 - a_s), sd_e = sqrt(a_e * s2 + 1 - a_e);
+        double dm = sd_e * sqrt(a_s) * m / sd_s, ds = sd_e * (xs / sd_s - 1);
+        acc += dm * dm + ds * ds;
+    }
+    return sqrt(acc / (double)tb->dim);
 }
 
 static void errors_vs(result *r, const double *ref, size_t n) {
@@ -344,6 +360,20 @@ static void print_table(const bench_opts *bo, result *res, const char *what, int
         }
         printf("\n");
     }
+    if (use_w2) {
+        /* the prior-mismatch floor on ddim's spans */
+        size_t vd = 0;
+        while (vd < N_VARIANTS && strcmp(VARIANTS[vd].label, "ddim")) vd++;
+        if (vd < N_VARIANTS && bo->selected[vd]) {
+            printf("| floor: exact PF map from x_T ~ N(0, I) (ddim's spans) |");
+            for (size_t k = 0; k < bo->n_steps; k++) {
+                char e[32];
+                fmt_err(e, sizeof e, res[vd * bo->n_steps + k].w2_floor);
+                printf(" %s |", res[vd * bo->n_steps + k].ok ? e : "-");
+            }
+            printf("\n");
+        }
+    }
 }
 
 static void csv_rows(FILE *f, const bench_opts *bo, const testbed *tb, result *res) {
@@ -354,13 +384,13 @@ static void csv_rows(FILE *f, const bench_opts *bo, const testbed *tb, result *r
             if (VARIANTS[v].adaptive && k > 0) continue;
             if (!r->ok) {
                 if (r->why[0])
-                    fprintf(f, "%s,%s,%d,,,,,,,,,\"%s\"\n", tb->name, VARIANTS[v].label, bo->steps[k], r->why);
+                    fprintf(f, "%s,%s,%d,,,,,,,,,,\"%s\"\n", tb->name, VARIANTS[v].label, bo->steps[k], r->why);
                 continue;
             }
-            fprintf(f, "%s,%s,%d,%zu,%.17g,%.17g,%.17g,%.17g,%.17g,%d,%.4f,\n", tb->name,
+            fprintf(f, "%s,%s,%d,%zu,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%d,%.4f,\n", tb->name,
                     VARIANTS[v].label, VARIANTS[v].adaptive ? 0 : bo->steps[k], r->nfe, r->a_start,
                     r->a_end, VARIANTS[v].stochastic ? NAN : r->rms, VARIANTS[v].stochastic ? NAN : r->maxerr,
-                    r->w2, tb->points ? r->same : -1, r->seconds);
+                    r->w2, tb->points ? NAN : r->w2_floor, tb->points ? r->same : -1, r->seconds);
         }
     }
 }
@@ -442,6 +472,7 @@ static void run_testbed(const bench_opts *bo, testbed *tb, FILE *csv, int gaussi
                 brisk_gaussian_pf_map(tb->mean, tb->std, tb->dim, x0, tb->batch, r->a_start, r->a_end, ref);
                 errors_vs(r, ref, n);
                 r->w2 = gaussian_w2(&VARIANTS[v], steps, tb);
+                r->w2_floor = gaussian_w2_floor(tb, r->a_start, r->xs_scale, r->a_end);
                 brisk_free(ref);
                 brisk_free(x0);
             } else {
@@ -625,7 +656,7 @@ static int bench_samplers(int argc, char **argv) {
         int rc = brisk_atomic_open(&af, bo.csv);
         if (rc) cli_die_status(rc, "--csv");
         csv = af.fp;
-        fprintf(csv, "testbed,sampler,steps,nfe,a_start,a_end,rms_err,max_err,w2,same_image,seconds,note\n");
+        fprintf(csv, "testbed,sampler,steps,nfe,a_start,a_end,rms_err,max_err,w2,w2_floor,same_image,seconds,note\n");
     }
     printf("brisk bench samplers: steps");
     for (size_t k = 0; k < bo.n_steps; k++) printf("%s%d", k ? "," : " ", bo.steps[k]);

@@ -271,8 +271,12 @@ static void print_output(FILE *fp, const char *format, const series_out *s, size
             json_string(fp, s[i].label);
             fprintf(fp, ", \"spec\": %s,\n     \"lr\": ", s[i].spec ? s[i].spec : "null");
             json_array(fp, s[i].lr, steps);
-            fprintf(fp, ",\n     \"momentum\": ");
-            json_array(fp, s[i].mom, steps);
+            int any_mom = 0;
+            for (size_t k = 0; k < steps && !any_mom; k++) any_mom = !isnan(s[i].mom[k]);
+            if (any_mom) {
+                fprintf(fp, ",\n     \"momentum\": ");
+                json_array(fp, s[i].mom, steps);
+            }
             fprintf(fp, "}%s\n", i + 1 < ns ? "," : "");
         }
         fprintf(fp, "  ]\n}\n");
@@ -285,7 +289,7 @@ static void print_output(FILE *fp, const char *format, const series_out *s, size
     if (spe > 0) fprintf(fp, csv ? ",epoch" : "%s%6s", csv ? "" : sep, "epoch");
     if (extra) {
         if (csv) fprintf(fp, ",%s", extra_name);
-        else fprintf(fp, "%s%16s", sep, extra_name);
+        else fprintf(fp, "%s%*s", sep, colw(extra_name), extra_name);
     }
     for (size_t i = 0; i < ns; i++) {
         if (csv) fprintf(fp, ",%s", s[i].label);
@@ -309,7 +313,7 @@ static void print_output(FILE *fp, const char *format, const series_out *s, size
         }
         if (extra) {
             if (csv) fprintf(fp, ",%s", exact(b, extra[k]));
-            else fprintf(fp, "%s%16.9g", sep, extra[k]);
+            else fprintf(fp, "%s%*.9g", sep, colw(extra_name), extra[k]);
         }
         for (size_t i = 0; i < ns; i++) {
             if (csv) fprintf(fp, ",%s", exact(b, s[i].lr[k]));
@@ -437,6 +441,7 @@ static int cmd_refine(int argc, char **argv) {
     }
     if (!csv) cli_die("lr refine: --grad-norms FILE.csv is required");
     if (steps < 2) cli_die("lr refine: --steps N (N >= 2) is required");
+    if (steps > 10000000L) cli_die("--steps: %ld is too many (at most 10000000)", steps);
     if (every < 1) cli_die("--every: must be >= 1");
     if (strcmp(format, "table") && strcmp(format, "csv") && strcmp(format, "json"))
         cli_die("--format: '%s' is not table, csv or json", format);
@@ -511,6 +516,7 @@ int cmd_lr(int argc, char **argv) {
         if (cli_is_help(a)) {
             if (ns) kind_help(sa[ns - 1].kind);
             else usage(stdout);
+            for (size_t q = 0; q < ns; q++) free(sa[q].text);
             return 0;
         }
         if (a[0] != '-') {
@@ -539,6 +545,7 @@ int cmd_lr(int argc, char **argv) {
             if (!known_param(sa[ns - 1].kind, key)) {
                 fprintf(stderr, "brisk lr: %s has no parameter '%s' (see 'brisk lr %s --help')\n",
                         brisk_lr_kind_name(sa[ns - 1].kind), key, brisk_lr_kind_name(sa[ns - 1].kind));
+                for (size_t q = 0; q < ns; q++) free(sa[q].text);
                 return 2;
             }
             const char *val;
@@ -553,7 +560,7 @@ int cmd_lr(int argc, char **argv) {
     }
     if (!ns) cli_die("lr: no schedule given (see 'brisk lr list')");
     if (steps <= 0) cli_die("lr: --steps N (N >= 1) is required");
-    if (steps > 100000000L) cli_die("--steps: %ld is too many (at most 1e8)", steps);
+    if (steps > 10000000L) cli_die("--steps: %ld is too many (at most 10000000)", steps);
     if (spe < 0) cli_die("--steps-per-epoch: must be >= 0");
     if (every < 1) cli_die("--every: must be >= 1");
     if (strcmp(format, "table") && strcmp(format, "csv") && strcmp(format, "json"))

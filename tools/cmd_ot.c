@@ -107,7 +107,7 @@ static int fit_progress(void *ctx, const brisk_ot_iter *it) {
                 it->seconds);
     if (it->event == BRISK_OT_EVENT_DOUBLED)
         fprintf(stderr, "ot fit: iter %d: the norm stalled: M -> %zu, lr -> %.4g (doubling %d)\n",
-                it->iter, it->m * 2, it->lr, it->doublings + 1);
+                it->iter, it->m * 2, it->lr, it->doublings);
     fflush(stderr);
     return 0;
 }

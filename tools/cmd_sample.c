@@ -55,11 +55,12 @@ typedef struct progress_ctx {
     size_t per_batch;   /* planned calls per batch (0 for adaptive samplers) */
     size_t n_batches;
     int quiet;
+    int adaptive;       /* PF: calls are not planned; report per batch instead */
 } progress_ctx;
 
 static int on_progress(void *vctx, size_t done, size_t planned) {
     progress_ctx *p = vctx;
-    if (p->quiet) return 0;
+    if (p->quiet || p->adaptive) return 0;
     if (!p->per_batch && planned) {
         p->per_batch = planned;
         p->bar.total = planned * p->n_batches;
@@ -166,7 +167,8 @@ int cmd_sample(int argc, char **argv) {
     double *x = brisk_malloc(Bm * dim * sizeof(double));
     if (!result || !x) cli_die_status(BRISK_ENOMEM, "sample");
 
-    progress_ctx pc = {.n_batches = (K + Bm - 1) / Bm, .quiet = quiet};
+    progress_ctx pc = {.n_batches = (K + Bm - 1) / Bm, .quiet = quiet,
+                       .adaptive = brisk_scheduler_num_model_calls(s) == 0};
     cli_progress_start(&pc.bar, "sampling", 0);
     brisk_run_options opt;
     brisk_run_options_default(&opt);
@@ -186,6 +188,9 @@ int cmd_sample(int argc, char **argv) {
             cli_die_status(rc, "sample");
         }
         pc.done_before += st.nfe;
+        if (pc.adaptive && !quiet)
+            fprintf(stderr, "sampling: batch %zu/%zu done, %zu model calls\n", off / Bm + 1, pc.n_batches,
+                    st.nfe);
         nfe += st.nfe;
         if (st.nfe < nfe_min) nfe_min = st.nfe;
         if (st.nfe > nfe_max) nfe_max = st.nfe;
@@ -206,8 +211,12 @@ int cmd_sample(int argc, char **argv) {
     if (rc) cli_die_status(rc, "--out");
 
     size_t n_batches = pc.n_batches;
-    printf("sampler %s (%s mode), %ld steps: NFE %zu per sample", brisk_sampler_kind_name(cfg.kind),
-           brisk_time_mode_name(cfg.time_mode), steps, nfe_max);
+    if (pc.adaptive)
+        printf("sampler %s (adaptive RK45, rtol %g, atol %g): NFE %zu per sample",
+               brisk_sampler_kind_name(cfg.kind), cfg.pf_rtol, cfg.pf_atol, nfe_max);
+    else
+        printf("sampler %s (%s mode), %ld steps: NFE %zu per sample", brisk_sampler_kind_name(cfg.kind),
+               brisk_time_mode_name(cfg.time_mode), steps, nfe_max);
     if (nfe_min != nfe_max) printf(" (adaptive: %zu..%zu per batch)", nfe_min, nfe_max);
     printf("\n%zu samples (%zu batch%s of <= %zu) in %.2f s: %.4f s per sample"
            " (model loaded in %.2f s)\n",

@@ -20,7 +20,10 @@
  *
  * Run API (brisk drives a denoiser callback):
  *
- *     brisk_sample_run(s, denoiser, x, batch, &opts, &stats);  // stats.nfe
+ *     brisk_sample_run(s, denoiser, 50, x, batch, &opts, &stats);  // stats.nfe
+ *
+ * Configs come from diffusers' scheduler_config.json (brisk_scheduler_config_load), unknown
+ * keys reported, unsupported values refused (docs/samplers.md has the key table).
  *
  * Samplers work in float64 on (batch, dim) arrays. Formulas: docs/samplers.md, with
  * citations to the PNDM paper (Liu et al., ICLR 2022) and diffusers' schedulers.
@@ -67,7 +70,8 @@ typedef enum brisk_sampler_kind {
     BRISK_SAMPLER_SPNDM,        /* "spndm": S-PNDM */
     BRISK_SAMPLER_FPNDM,        /* "fpndm": F-PNDM */
     BRISK_SAMPLER_FON,          /* "fon": classical RK4 + Adams-Bashforth on x */
-    BRISK_SAMPLER_PF,           /* "pf": probability-flow ODE, adaptive RK45 */
+    BRISK_SAMPLER_PF,           /* "pf": probability-flow ODE, adaptive RK45; run API only
+                                   (its step API returns BRISK_EUNSUPPORTED) */
     BRISK_SAMPLER_COUNT
 } brisk_sampler_kind;
 
@@ -219,7 +223,9 @@ const brisk_noise_schedule *brisk_scheduler_noise_schedule(const brisk_scheduler
 
 /* Prepares a run of `num_inference_steps` for batches of at most max_batch x dim; all
  * workspace is allocated here. Steps below the method's minimum are BRISK_EINVAL
- * ("PRK mode needs at least 4 steps"). Resets the multistep history. */
+ * ("PRK mode needs at least 4 steps"), as are more steps than num_train_timesteps and grids
+ * that would index past the schedule (1000 steps with steps_offset 1, where diffusers raises
+ * IndexError). Resets the multistep history and the supplied-noise position. */
 int brisk_scheduler_set_timesteps(brisk_scheduler *s, int num_inference_steps, size_t max_batch,
                                   size_t dim);
 
@@ -249,10 +255,13 @@ void brisk_scheduler_set_seed(brisk_scheduler *s, uint64_t seed, uint64_t sample
 void brisk_scheduler_set_noise(brisk_scheduler *s, const double *noise, size_t n);
 
 /* One model call's update, diffusers' step(model_output, t, sample) -> prev_sample:
- * model_output (batch, dim) was computed at the timestep given by brisk_scheduler_next
- * (t must equal it), `sample` is the current state; `prev_sample` receives the next state
- * (may alias sample). Allocates nothing. Non-finite model output is BRISK_ENUMERIC
- * naming the step. */
+ * model_output (batch, dim, of cfg.prediction_type) was computed at the timestep given by
+ * brisk_scheduler_next (t must equal it, else BRISK_EINVAL), `sample` is the current state;
+ * `prev_sample` receives the state of the next model call (an intermediate Runge-Kutta /
+ * Heun stage during warm-ups, as diffusers' PNDMScheduler returns) or, after the last call,
+ * the final sample. prev_sample may alias sample; the batch must stay the same during a run.
+ * Allocates nothing. Non-finite model output (or a non-finite update) is BRISK_ENUMERIC
+ * naming the step; pf returns BRISK_EUNSUPPORTED. */
 int brisk_scheduler_step(brisk_scheduler *s, const double *model_output, double t,
                          const double *sample, double *prev_sample, size_t batch);
 
@@ -288,7 +297,9 @@ void brisk_sample_init_noise(uint64_t seed, uint64_t sample_offset, size_t batch
 
 /* Runs the whole sampler: x (batch, dim) holds x_T as standard normals on entry (the run
  * applies init_noise_sigma) and the final sample on return. Calls set_timesteps itself
- * with `num_inference_steps`. */
+ * with `num_inference_steps` (ignored by pf, which is adaptive). The denoiser's prediction
+ * type is converted to cfg.prediction_type at each call's alpha-bar. Errors name the step;
+ * supplied noise (set_noise) is used when set, else the RNG with opts' seed / offset. */
 int brisk_sample_run(brisk_scheduler *s, const brisk_denoiser *d, int num_inference_steps,
                      double *x, size_t batch, const brisk_run_options *o, brisk_run_stats *st);
 

@@ -143,8 +143,9 @@ typedef struct brisk_kid_result {
  * kernel on `num_subsets` pairs of random subsets (drawn without replacement, one from
  * each set), averaged. Subset s of set t (0 real, 1 generated) is a partial Fisher-Yates
  * shuffle driven by brisk_rand_u32(seed, s, BRISK_STREAM(BRISK_RNG_MC, 0x100 + t)), so
- * the result depends only on (data, params). `per_subset` (may be NULL) receives the
- * num_subsets values. Subsets need at least 2 samples. */
+ * the result depends only on (data, params), not on the thread count (subsets run in
+ * parallel; Gram tiles in float64 with cblas_dgemm). `per_subset` (may be NULL) receives
+ * the num_subsets values. Subsets need at least 2 samples. */
 int brisk_kid(const brisk_features *real, const brisk_features *gen, const brisk_kid_params *p,
               brisk_kid_result *out, double *per_subset);
 

@@ -124,7 +124,8 @@ int brisk_ot_map(const brisk_ot *ot, const double *h, const double *x, size_t b,
 /* One line of progress, given to the callback after every iteration. */
 typedef enum brisk_ot_event {
     BRISK_OT_EVENT_NONE = 0,
-    BRISK_OT_EVENT_DOUBLED,   /* the norm stalled: M doubled and lr decayed after this iteration */
+    BRISK_OT_EVENT_DOUBLED,   /* the norm stalled: the next iterations use 2 M samples, and lr
+                                 is decayed from this iteration's update on */
     BRISK_OT_EVENT_CONVERGED, /* norm < tol and no empty cell: the fit stops with this h */
     BRISK_OT_EVENT_COUNT
 } brisk_ot_event;
@@ -135,9 +136,10 @@ typedef struct brisk_ot_iter {
     double max_grad;     /* max_i |g_i - 1/N| */
     size_t empty;        /* cells with no sample */
     size_t m;            /* Monte Carlo samples in this iteration */
-    double lr;           /* learning rate used for the update after this iteration */
+    double lr;           /* learning rate of the update after this iteration (already decayed
+                            when event == BRISK_OT_EVENT_DOUBLED) */
     double energy;       /* E(h) estimated on this iteration's samples */
-    int doublings;       /* stalls handled so far */
+    int doublings;       /* stalls handled so far (this one included) */
     brisk_ot_event event;
     double seconds;      /* since the fit started */
     const double *h;     /* the potential the iteration measured (length N) */

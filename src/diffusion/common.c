@@ -41,29 +41,34 @@ void brisk__to_x0(brisk_prediction pred, const double *mo, const double *x, doub
     }
 }
 
-/* In-place heapsort (no allocation, O(n log n)). */
-static void sift_down(double *v, size_t root, size_t n) {
-    for (;;) {
-        size_t c = 2 * root + 1;
-        if (c >= n) return;
-        if (c + 1 < n && v[c + 1] > v[c]) c++;
-        if (v[root] >= v[c]) return;
-        double t = v[root];
-        v[root] = v[c];
-        v[c] = t;
-        root = c;
+/* The k-th smallest of v[0..n-1] (0-based), rearranging v so that v[0..k-1] <= v[k] <=
+ * v[k+1..n-1]: iterative quickselect with a median-of-three pivot and Hoare partitioning
+ * (Hoare 1961, "Algorithm 65: FIND"). No allocation; O(n) on average. */
+static double select_kth(double *v, size_t n, size_t k) {
+    size_t lo = 0, hi = n - 1;
+    while (hi > lo) {
+        size_t mid = lo + (hi - lo) / 2;
+        /* order v[lo], v[mid], v[hi] */
+        if (v[mid] < v[lo]) { double t = v[mid]; v[mid] = v[lo]; v[lo] = t; }
+        if (v[hi] < v[lo]) { double t = v[hi]; v[hi] = v[lo]; v[lo] = t; }
+        if (v[hi] < v[mid]) { double t = v[hi]; v[hi] = v[mid]; v[mid] = t; }
+        double pivot = v[mid];
+        size_t i = lo, j = hi;
+        for (;;) {
+            while (v[i] < pivot) i++;
+            while (pivot < v[j]) j--;
+            if (i >= j) break;
+            double t = v[i];
+            v[i] = v[j];
+            v[j] = t;
+            i++;
+            j--;
+        }
+        /* now v[lo..j] <= pivot <= v[j+1..hi] */
+        if (k <= j) hi = j;
+        else lo = j + 1;
     }
-}
-
-static void heapsort_d(double *v, size_t n) {
-    if (n < 2) return;
-    for (size_t i = n / 2; i-- > 0;) sift_down(v, i, n);
-    for (size_t end = n - 1; end > 0; end--) {
-        double t = v[0];
-        v[0] = v[end];
-        v[end] = t;
-        sift_down(v, 0, end);
-    }
+    return v[k];
 }
 
 void brisk__threshold(double *x0, size_t batch, size_t dim, double ratio, double max_value,
@@ -75,9 +80,14 @@ void brisk__threshold(double *x0, size_t batch, size_t dim, double ratio, double
         double pos = ratio * (double)(dim - 1);
         size_t lo = (size_t)floor(pos);
         double frac = pos - (double)lo;
-        heapsort_d(work, dim);
-        double q = work[lo];
-        if (frac > 0 && lo + 1 < dim) q = q + frac * (work[lo + 1] - q);
+        double q = select_kth(work, dim, lo);
+        if (frac > 0 && lo + 1 < dim) {
+            /* the next order statistic is the smallest value above position lo */
+            double nx = work[lo + 1];
+            for (size_t i = lo + 2; i < dim; i++)
+                if (work[i] < nx) nx = work[i];
+            q = q + frac * (nx - q);
+        }
         double sv = q < 1 ? 1 : (q > max_value ? max_value : q);
         for (size_t i = 0; i < dim; i++) {
             double v = x[i] < -sv ? -sv : (x[i] > sv ? sv : x[i]);

@@ -259,9 +259,12 @@ static int h_solver_type(parse_ctx *p, const char *k, const cJSON *v) {
         else if (!strcmp(s, "heun")) p->c->solver_type = BRISK_SOLVER_HEUN;
         else return unsupported(p, k, v, "midpoint, heun (logrho, bh1, bh2 map to midpoint)");
     } else {
+        /* diffusers maps midpoint / heun / logrho to bh2 for UniPC */
         if (!strcmp(s, "bh1")) p->c->solver_type = BRISK_SOLVER_BH1;
-        else if (!strcmp(s, "bh2")) p->c->solver_type = BRISK_SOLVER_BH2;
-        else return unsupported(p, k, v, "bh1, bh2");
+        else if (!strcmp(s, "bh2") || !strcmp(s, "midpoint") || !strcmp(s, "heun") ||
+                 !strcmp(s, "logrho"))
+            p->c->solver_type = BRISK_SOLVER_BH2;
+        else return unsupported(p, k, v, "bh1, bh2 (midpoint, heun, logrho map to bh2)");
     }
     return BRISK_OK;
 }

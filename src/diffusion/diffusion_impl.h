@@ -42,12 +42,30 @@ size_t brisk__euler_timesteps(const brisk_scheduler_config *c, int n, double *ou
 void brisk__threshold(double *x0, size_t batch, size_t dim, double ratio, double max_value,
                       double *work);
 /* The PNDM transfer phi(x, e, a -> a') in the PNDM authors' form (Liu et al. 2022,
- * eq. 11; runner/method.py transfer()). */
-static inline double brisk__phi(double x, double e, double a, double an, double sa, double san) {
-    /* sa = sqrt(a), san = sqrt(an) */
+ * eq. 11; runner/method.py transfer()):
+ *     x' = x + (a' - a) (x / (sqrt(a) (sqrt(a) + sqrt(a'))) - e / (sqrt(a) (sqrt((1-a') a)
+ *          + sqrt((1-a) a')))) = x + (cx x - ce e),
+ * with the two coefficients computed once per step. */
+typedef struct brisk__phi_coef {
+    double cx, ce;
+} brisk__phi_coef;
+static inline brisk__phi_coef brisk__phi_coefs(double a, double an) {
+    double sa = sqrt(a), san = sqrt(an);
     double c1 = 1.0 / (sa * (sa + san));
     double c2 = 1.0 / (sa * (sqrt((1.0 - an) * a) + sqrt((1.0 - a) * an)));
-    return x + (an - a) * (c1 * x - c2 * e);
+    brisk__phi_coef c = {(an - a) * c1, (an - a) * c2};
+    return c;
+}
+/* phi(x, e) - x */
+static inline double brisk__phi_delta(brisk__phi_coef c, double x, double e) {
+    return c.cx * x - c.ce * e;
+}
+static inline double brisk__phi_apply(brisk__phi_coef c, double x, double e) {
+    return x + (c.cx * x - c.ce * e);
+}
+/* One-off form (tests): phi(x, e, a, a'). */
+static inline double brisk__phi(double x, double e, double a, double an) {
+    return brisk__phi_apply(brisk__phi_coefs(a, an), x, e);
 }
 
 /* Exact variable-step Adams-Bashforth weights: nodes tau[0..m-1] (tau[0] the current

@@ -199,18 +199,16 @@ static void uni_p(brisk_scheduler *s, const double *x, double *out, size_t n, in
     unipc_system(order, rks, hh, c->solver_type == BRISK_SOLVER_BH1, R, b, &h_phi_1, &B_h);
     if (order == 2) rhos[0] = 0.5;
     else if (order > 2) solve(R, b, order - 1, rhos);
+    /* x_t = cx x - cm m0 - cb sum_i rho_i (m_i - m0) / r_i */
+    double cx = c->predict_x0 ? st / s0 : at / a0;
+    double cm = (c->predict_x0 ? at : st) * h_phi_1;
+    double cb = (c->predict_x0 ? at : st) * B_h;
+    double w[4] = {0};
+    for (int i = 1; i < order; i++) w[i] = cb * rhos[i - 1] / rks[i - 1];
     const double *m0 = s->hist[0];
     for (size_t e = 0; e < n; e++) {
-        double res = 0;
-        for (int i = 1; i < order; i++) res += rhos[i - 1] * (s->hist[i][e] - m0[e]) / rks[i - 1];
-        double v;
-        if (c->predict_x0) {
-            v = st / s0 * x[e] - at * h_phi_1 * m0[e];
-            if (order > 1) v -= at * B_h * res;
-        } else {
-            v = at / a0 * x[e] - st * h_phi_1 * m0[e];
-            if (order > 1) v -= st * B_h * res;
-        }
+        double v = cx * x[e] - cm * m0[e];
+        for (int i = 1; i < order; i++) v -= w[i] * (s->hist[i][e] - m0[e]);
         out[e] = v;
     }
 }
@@ -236,15 +234,17 @@ static void uni_c(brisk_scheduler *s, const double *mt, double *out, size_t n, i
     unipc_system(order, rks, hh, c->solver_type == BRISK_SOLVER_BH1, R, b, &h_phi_1, &B_h);
     if (order == 1) rhos[0] = 0.5;
     else solve(R, b, order, rhos);
+    double cx = c->predict_x0 ? st / s0 : at / a0;
+    double cm = (c->predict_x0 ? at : st) * h_phi_1;
+    double cb = (c->predict_x0 ? at : st) * B_h;
+    double w[4] = {0};
+    for (int i = 1; i < order; i++) w[i] = cb * rhos[i - 1] / rks[i - 1];
+    double wt = cb * rhos[order - 1];
     const double *m0 = s->hist[0], *x = s->cur;
     for (size_t e = 0; e < n; e++) {
-        double res = 0;
-        for (int i = 1; i < order; i++) res += rhos[i - 1] * (s->hist[i][e] - m0[e]) / rks[i - 1];
-        double d1t = mt[e] - m0[e];
-        if (c->predict_x0)
-            out[e] = st / s0 * x[e] - at * h_phi_1 * m0[e] - at * B_h * (res + rhos[order - 1] * d1t);
-        else
-            out[e] = at / a0 * x[e] - st * h_phi_1 * m0[e] - st * B_h * (res + rhos[order - 1] * d1t);
+        double v = cx * x[e] - cm * m0[e] - wt * (mt[e] - m0[e]);
+        for (int i = 1; i < order; i++) v -= w[i] * (s->hist[i][e] - m0[e]);
+        out[e] = v;
     }
 }
 

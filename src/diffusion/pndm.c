@@ -82,8 +82,11 @@ static int add(planner *p, double t, int op, double from, double to, double h, i
     brisk_scheduler *s = p->s;
     pn_call *c = &s->pn[p->n];
     memset(c, 0, sizeof *c);
-    s->t_calls[p->n] = t;
-    s->a_calls[p->n] = alpha_model(s, t);
+    /* grid mode never calls the model outside its training range: a stage at the end
+     * point -1 (Heun / Runge-Kutta warm-up with N <= 3) sees t = 0 */
+    double tc = p->mode == BRISK_TIME_GRID && t < 0 ? 0 : t;
+    s->t_calls[p->n] = tc;
+    s->a_calls[p->n] = alpha_model(s, tc);
     c->op = op;
     int rc = alpha_phi(s, from, &c->a_from);
     if (!rc) rc = alpha_phi(s, to, &c->a_to);
@@ -280,7 +283,8 @@ int brisk__step_pndm(brisk_scheduler *s, const double *mo, const double *x, doub
                      size_t batch) {
     const pn_call *c = &s->pn[s->k];
     size_t n = batch * s->dim;
-    double a = c->a_from, an = c->a_to, sa = sqrt(a), san = sqrt(an);
+    double a = c->a_from;
+    brisk__phi_coef pc = brisk__phi_coefs(a, c->a_to);
     double *e = s->tmp, *eff = s->tmp2, *cur = s->cur, *acc = s->acc;
     /* convert the model output to epsilon at the call (or keep it raw for the diffusers
      * PNDMScheduler, which combines raw outputs and converts afterwards) */
@@ -297,7 +301,7 @@ int brisk__step_pndm(brisk_scheduler *s, const double *mo, const double *x, doub
             eff[i] = v;
         }
         ee = late(s, eff, x, a, n, eff);
-        for (size_t i = 0; i < n; i++) out[i] = brisk__phi(x[i], ee[i], a, an, sa, san);
+        for (size_t i = 0; i < n; i++) out[i] = brisk__phi_apply(pc, x[i], ee[i]);
         break;
     }
     case PN_HEUN1:
@@ -307,29 +311,29 @@ int brisk__step_pndm(brisk_scheduler *s, const double *mo, const double *x, doub
         if (c->op == PN_RK1)
             for (size_t i = 0; i < n; i++) acc[i] = e[i] / 6;
         ee = late(s, e, cur, a, n, eff);
-        for (size_t i = 0; i < n; i++) out[i] = brisk__phi(cur[i], ee[i], a, an, sa, san);
+        for (size_t i = 0; i < n; i++) out[i] = brisk__phi_apply(pc, cur[i], ee[i]);
         break;
     case PN_HEUN2:
         for (size_t i = 0; i < n; i++) eff[i] = (e[i] + s->hist[0][i]) / 2;
         ee = late(s, eff, cur, a, n, eff);
-        for (size_t i = 0; i < n; i++) out[i] = brisk__phi(cur[i], ee[i], a, an, sa, san);
+        for (size_t i = 0; i < n; i++) out[i] = brisk__phi_apply(pc, cur[i], ee[i]);
         break;
     case PN_RK2:
     case PN_RK3:
         for (size_t i = 0; i < n; i++) acc[i] += e[i] / 3;
         ee = late(s, e, cur, a, n, eff);
-        for (size_t i = 0; i < n; i++) out[i] = brisk__phi(cur[i], ee[i], a, an, sa, san);
+        for (size_t i = 0; i < n; i++) out[i] = brisk__phi_apply(pc, cur[i], ee[i]);
         break;
     case PN_RK4:
         for (size_t i = 0; i < n; i++) eff[i] = acc[i] + e[i] / 6;
         ee = late(s, eff, cur, a, n, eff);
-        for (size_t i = 0; i < n; i++) out[i] = brisk__phi(cur[i], ee[i], a, an, sa, san);
+        for (size_t i = 0; i < n; i++) out[i] = brisk__phi_apply(pc, cur[i], ee[i]);
         break;
     case PN_FON1: {
         double *d = brisk__hist_push(s);
         memcpy(cur, x, n * sizeof *cur);
         for (size_t i = 0; i < n; i++) {
-            d[i] = brisk__phi(cur[i], e[i], a, an, sa, san) - cur[i];
+            d[i] = brisk__phi_delta(pc, cur[i], e[i]);
             acc[i] = d[i] / 6;
             out[i] = cur[i] + d[i] * c->h / 2;
         }
@@ -339,7 +343,7 @@ int brisk__step_pndm(brisk_scheduler *s, const double *mo, const double *x, doub
     case PN_FON3:
     case PN_FON4:
         for (size_t i = 0; i < n; i++) {
-            double d = brisk__phi(cur[i], e[i], a, an, sa, san) - cur[i];
+            double d = brisk__phi_delta(pc, cur[i], e[i]);
             if (c->op == PN_FON4) {
                 out[i] = cur[i] + (acc[i] + d / 6) * c->h;
             } else {
@@ -350,7 +354,7 @@ int brisk__step_pndm(brisk_scheduler *s, const double *mo, const double *x, doub
         break;
     case PN_FONAB: {
         double *d = brisk__hist_push(s);
-        for (size_t i = 0; i < n; i++) d[i] = brisk__phi(x[i], e[i], a, an, sa, san) - x[i];
+        for (size_t i = 0; i < n; i++) d[i] = brisk__phi_delta(pc, x[i], e[i]);
         int m = c->nw < s->n_hist ? c->nw : s->n_hist;
         for (size_t i = 0; i < n; i++) {
             double v = 0;

@@ -231,8 +231,9 @@ int brisk_noise_schedule_init(brisk_noise_schedule *s, const brisk_scheduler_con
     brisk_sampler_kind k = c->kind;
     if (c->rescale_betas_zero_snr &&
         (k == BRISK_SAMPLER_EULER || k == BRISK_SAMPLER_DPMPP_2M || k == BRISK_SAMPLER_UNIPC ||
-         k == BRISK_SAMPLER_IPNDM))
-        s->alphas_cumprod[T - 1] = 0x1p-24; /* diffusers: "so first sigma is not inf" */
+         k == BRISK_SAMPLER_IPNDM || k == BRISK_SAMPLER_HEUN))
+        s->alphas_cumprod[T - 1] = 0x1p-24; /* diffusers: "so first sigma is not inf" (Heun,
+                                               which lacks the option there, too) */
     s->final_alpha_cumprod = c->set_alpha_to_one ? 1.0 : s->alphas_cumprod[0];
     return BRISK_OK;
 }

@@ -36,6 +36,11 @@ static int validate(const brisk_scheduler_config *c) {
         return brisk_error(BRISK_EUNSUPPORTED,
                            "config key 'prediction_type'='sample' is not supported by "
                            "PNDMScheduler (valid: epsilon, v_prediction)");
+    if (is_pndm_family(k) && c->rescale_betas_zero_snr)
+        return brisk_error(BRISK_EUNSUPPORTED,
+                           "rescale_betas_zero_snr is not supported by %s: the PNDM transfer divides "
+                           "by sqrt(alpha-bar), which is 0 at the last training step",
+                           brisk_sampler_kind_name(k));
     if (k == BRISK_SAMPLER_DDPM && c->variance_type == BRISK_VARIANCE_FIXED_LARGE_LOG)
         return brisk_error(BRISK_EUNSUPPORTED,
                            "config key 'variance_type'='fixed_large_log' is not supported (valid: "

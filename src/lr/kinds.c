@@ -282,7 +282,11 @@ int lr_check_kwargs(brisk_lr_kind k, const cJSON *kwargs, int top_level) {
     cJSON_ArrayForEach(it, kwargs) {
         const char *key = it->string;
         if (lr_find_param(k, key)) continue;
-        if (kinds[k].torch && (!strcmp(key, "last_epoch") || !strcmp(key, "verbose"))) continue;
+        /* torch 1.13 signatures: ChainedScheduler(schedulers) takes neither keyword,
+         * ReduceLROnPlateau takes verbose but no last_epoch */
+        if (kinds[k].torch && k != BRISK_LR_CHAINED_SCHEDULER &&
+            (!strcmp(key, "verbose") || (!strcmp(key, "last_epoch") && k != BRISK_LR_REDUCE_ON_PLATEAU)))
+            continue;
         if (!strcmp(key, "warmup") || !strcmp(key, "sampling")) {
             if (top_level) continue;
             return brisk_error(BRISK_EUNSUPPORTED,

@@ -145,6 +145,32 @@ static void compute_frame(const brisk_lr_series *s, size_t ns, frame *f) {
 static double map_x(const frame *f, double x) { return ML + (x - f->x0) / (f->x1 - f->x0) * (PW - ML - MR); }
 static double map_y(const frame *f, double y) { return PH - MB - (y - f->y0) / (f->y1 - f->y0) * (PH - MT - MB); }
 
+
+/* Legend box of width w, height h in the corner (of four) that covers the fewest data
+ * points; writes its top-left corner. */
+static void legend_place(const brisk_lr_series *s, size_t ns, const frame *f, int w, int h, int *x0,
+                         int *y0) {
+    int cx[4] = {PW - MR - 6 - w, ML + 6, PW - MR - 6 - w, ML + 6};
+    int cy[4] = {MT + 6, MT + 6, PH - MB - 6 - h, PH - MB - 6 - h};
+    size_t best = (size_t)-1;
+    for (int c = 0; c < 4; c++) {
+        size_t hits = 0;
+        for (size_t i = 0; i < ns; i++) {
+            size_t stride = s[i].n > 4000 ? s[i].n / 4000 : 1;
+            for (size_t k = 0; k < s[i].n; k += stride) {
+                if (!isfinite(s[i].y[k])) continue;
+                double x = map_x(f, (double)k), y = map_y(f, s[i].y[k]);
+                hits += x >= cx[c] - 4 && x <= cx[c] + w + 4 && y >= cy[c] - 4 && y <= cy[c] + h + 4;
+            }
+        }
+        if (hits < best) {
+            best = hits;
+            *x0 = cx[c];
+            *y0 = cy[c];
+        }
+    }
+}
+
 static int write_png(const char *path, const brisk_lr_series *s, size_t ns, const char *title,
                      const char *xlabel, const frame *f) {
     canvas c = {brisk_malloc((size_t)PW * PH * 3), PW, PH};
@@ -187,14 +213,16 @@ static int write_png(const char *path, const brisk_lr_series *s, size_t ns, cons
             have = 1;
         }
     }
-    /* legend, top right */
+    /* legend in the emptiest corner */
     int lw = 0;
     for (size_t i = 0; i < ns; i++) {
         int w = text_width(s[i].label ? s[i].label : "");
         if (w > lw) lw = w;
     }
     if (ns) {
-        int bx1 = PW - MR - 6, bx0 = bx1 - lw - 40, by0 = MT + 6, by1 = by0 + 8 + (int)ns * 16;
+        int bx0, by0;
+        legend_place(s, ns, f, lw + 40, 8 + (int)ns * 16, &bx0, &by0);
+        int bx1 = bx0 + lw + 40, by1 = by0 + 8 + (int)ns * 16;
         const uint8_t bg[3] = {250, 250, 250};
         fill_rect(&c, bx0, by0, bx1, by1, bg);
         line(&c, bx0, by0, bx1, by0, gray, 1);
@@ -318,12 +346,21 @@ static int write_svg(const char *path, const brisk_lr_series *s, size_t ns, cons
         }
         sb_printf(&b, "\"/>\n");
     }
+    int lw = 0;
+    for (size_t i = 0; i < ns; i++) {
+        int w = (int)strlen(s[i].label ? s[i].label : "") * 7;
+        if (w > lw) lw = w;
+    }
+    int lx, ly;
+    legend_place(s, ns, f, lw + 40, 8 + (int)ns * 18, &lx, &ly);
+    sb_printf(&b, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#fafafa\" "
+                  "stroke=\"#5a5a5a\"/>\n", lx, ly, lw + 40, 8 + (int)ns * 18);
     for (size_t i = 0; i < ns; i++) {
         const uint8_t *c = palette[i % N_PALETTE];
-        int y = MT + 16 + (int)i * 18;
+        int y = ly + 18 + (int)i * 18;
         sb_printf(&b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#%02x%02x%02x\" "
-                      "stroke-width=\"3\"/><text x=\"%d\" y=\"%d\">", PW - MR - 330, y - 4,
-                  PW - MR - 306, y - 4, c[0], c[1], c[2], PW - MR - 300, y);
+                      "stroke-width=\"3\"/><text x=\"%d\" y=\"%d\">", lx + 6, y - 4,
+                  lx + 30, y - 4, c[0], c[1], c[2], lx + 36, y);
         sb_escaped(&b, s[i].label);
         sb_printf(&b, "</text>\n");
     }

@@ -15,6 +15,23 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+int nn_profile_on = 0;
+double nn_profile_s[NN_OP_COUNT][2];
+
+const char *nn_op_name(nn_op op) {
+    static const char *names[NN_OP_COUNT] = {"timestep-embedding", "linear", "silu",
+                                             "conv", "groupnorm+silu", "attention",
+                                             "upsample", "concat", "affine"};
+    return (unsigned)op < NN_OP_COUNT ? names[op] : "?";
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 int nn_graph_tensor(nn_graph *g, size_t c, size_t h, size_t w) {
     if (g->n_t == g->cap_t) {
@@ -215,12 +232,19 @@ int nn_graph_plan(nn_graph *g, const brisk_nn_params *p, size_t batch, int train
     /* the input gradient is copied out after the whole backward */
     if (train) g->t[g->input].glast = 2 * N;
     /* accumulate flags: the consumer whose backward runs first (the last forward consumer)
-     * overwrites, the others accumulate */
+     * overwrites, the others accumulate. A node may read one tensor in two slots (CONCAT
+     * of the same tensor, e.g. a UNet without mid block); its backward writes the slots in
+     * increasing order, so a later slot accumulates. */
     for (int i = 0; i < N; i++) {
         nn_node *n = &g->nodes[i];
         for (int j = 0; j < 3; j++) {
             n->acc_in[j] = 0;
             if (n->in[j] == NN_NONE) continue;
+            for (int l = 0; l < j; l++)
+                if (n->in[l] == n->in[j]) {
+                    BRISK_ASSERT(n->op == NN_OP_CONCAT);
+                    n->acc_in[j] = 1;
+                }
             for (int k = i + 1; k < N && !n->acc_in[j]; k++)
                 for (int l = 0; l < 3; l++)
                     if (g->nodes[k].in[l] == n->in[j]) n->acc_in[j] = 1;
@@ -326,6 +350,7 @@ int nn_graph_forward(nn_graph *g, const brisk_nn_params *p, size_t batch, const 
     int prev = nn_blas_enter();
     for (size_t i = 0; i < g->n_nodes; i++) {
         const nn_node *n = &g->nodes[i];
+        double t0 = nn_profile_on ? now_s() : 0;
         float *y = tp(g, &b, n->out);
         const float *x0 = tp(g, &b, n->in[0]);
         switch (n->op) {
@@ -374,6 +399,7 @@ int nn_graph_forward(nn_graph *g, const brisk_nn_params *p, size_t batch, const 
         default:
             BRISK_ASSERT(0);
         }
+        if (nn_profile_on) nn_profile_s[n->op][0] += now_s() - t0;
     }
     nn_blas_leave(prev);
     g->have_forward = g->train;
@@ -395,6 +421,7 @@ int nn_graph_backward(nn_graph *g, brisk_nn_params *p, size_t batch, const float
     for (long i = (long)g->n_nodes - 1; i >= 0; i--) {
         const nn_node *n = &g->nodes[i];
         if (!g->t[n->out].needs_grad) continue;
+        double t0 = nn_profile_on ? now_s() : 0;
         const float *dy = G_(n->out);
         const float *x0 = tp(g, &b, n->in[0]);
         float *dx0 = NG_(0) ? G_(n->in[0]) : NULL;
@@ -459,6 +486,7 @@ int nn_graph_backward(nn_graph *g, brisk_nn_params *p, size_t batch, const float
         default:
             BRISK_ASSERT(0);
         }
+        if (nn_profile_on) nn_profile_s[n->op][1] += now_s() - t0;
     }
 #undef G_
 #undef NG_

@@ -216,6 +216,12 @@ int nn_b_gn(nn_builder *b, int x, size_t groups, int silu, int mod, const char *
 int nn_b_linear(nn_builder *b, int x, size_t out, const char *prefix);
 int nn_b_silu(nn_builder *b, int x);
 
+/* Optional per-op timing (benchmarks): when nn_profile_on is set, graph forward/backward add
+ * each node's wall time to nn_profile_s[op][0 = forward, 1 = backward]. */
+extern int nn_profile_on;
+extern double nn_profile_s[NN_OP_COUNT][2];
+const char *nn_op_name(nn_op op);
+
 /* float16 / bfloat16 -> float32 */
 float nn_f16_to_f32(uint16_t h);
 float nn_bf16_to_f32(uint16_t h);

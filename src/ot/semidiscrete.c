@@ -485,6 +485,8 @@ int brisk_ot_fit(const brisk_ot *ot, const brisk_ot_params *p, double *h, brisk_
                 info.event = BRISK_OT_EVENT_DOUBLED;
             }
         }
+        info.lr = lr; /* the step below uses the decayed lr after a doubling */
+        info.doublings = doublings;
         info.seconds = ot_now() - t0;
         if (p->progress && p->progress(p->progress_ctx, &info)) {
             rc = brisk_error(BRISK_ESTATE, "OT fit: stopped by the progress callback at "

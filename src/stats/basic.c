@@ -155,11 +155,10 @@ double brisk_stats_quantile(double *x, size_t n, double q) {
  * Phi(x) - p with Phi(x) = erfc(-x / sqrt 2) / 2 until full precision. */
 double brisk_stats_normal_quantile(double p) {
     if (!(p > 0 && p < 1)) return p == 0 ? -INFINITY : p == 1 ? INFINITY : NAN;
-    double q = p < 0.5 ? p : 1 - p;
-    double t = sqrt(-2 * log(q));
-    double x = t - (2.515517 + 0.802853 * t + 0.010328 * t * t) /
-                       (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t);
-    if (p < 0.5) x = -x;
+    if (p > 0.5) return -brisk_stats_normal_quantile(1 - p); /* 1 - p is exact here */
+    double t = sqrt(-2 * log(p));
+    double x = -(t - (2.515517 + 0.802853 * t + 0.010328 * t * t) /
+                         (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t));
     for (int it = 0; it < 4; it++) {
         double e = 0.5 * erfc(-x / sqrt(2.0)) - p;
         double u = e * 2.5066282746310002 * exp(x * x / 2); /* sqrt(2 pi) */

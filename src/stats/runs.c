@@ -516,6 +516,13 @@ fail:
     return rc;
 }
 
+static int task_has_metric(const run_file *files, size_t nf, const char *task, const char *metric) {
+    cell c;
+    for (size_t i = 0; i < nf; i++)
+        if (!file_lookup(&files[i], task, metric, &c)) return 1;
+    return 0;
+}
+
 static int pattern_match(const strlist *pats, const char *s) {
     for (size_t i = 0; i < pats->n; i++)
         if (!fnmatch(pats->v[i], s, 0)) return 1;
@@ -633,25 +640,36 @@ int brisk_runs_analyze(const brisk_manifest *man, const brisk_runs_params *p,
             }
         }
         if (rc) { strlist_free(&avail); goto done; }
-        const strlist *use = mets.n ? &mets : &avail;
-        for (size_t k = 0; k < mets.n; k++)
-            if (strlist_find(&avail, mets.v[k]) < 0) {
+        /* a requested metric that no selected task has is an error; a task without it is
+         * skipped for that metric */
+        strlist here = {0};
+        for (size_t k = 0; k < mets.n && !rc; k++) {
+            if (strlist_find(&avail, mets.v[k]) >= 0) {
+                rc = strlist_add_unique(&here, mets.v[k]);
+                continue;
+            }
+            int anywhere = 0;
+            for (size_t t2 = 0; t2 < sel.n && !anywhere; t2++)
+                anywhere = task_has_metric(files, man->n, sel.v[t2], mets.v[k]);
+            if (!anywhere) {
                 char buf[512];
                 list_some(&avail, buf, sizeof buf);
                 rc = brisk_error(BRISK_ENOTFOUND, "unknown metric '%s' for task '%s' (available: %s)",
                                  mets.v[k], probe, buf);
-                strlist_free(&avail);
-                goto done;
             }
+        }
+        if (rc) { strlist_free(&avail); strlist_free(&here); goto done; }
+        const strlist *use = mets.n ? &here : &avail;
         cJSON *tb = NULL, *mm = cJSON_CreateObject();
         for (size_t k = 0; k < use->n; k++) {
             cJSON *blk;
             rc = metric_block(files, man->n, &models, task, is_group ? &sel : NULL, use->v[k], p, &blk);
-            if (rc) { cJSON_Delete(mm); cJSON_Delete(tb); strlist_free(&avail); goto done; }
+            if (rc) { cJSON_Delete(mm); cJSON_Delete(tb); strlist_free(&avail); strlist_free(&here); goto done; }
             if (!tb) tb = cJSON_Duplicate(blk, 1);
             cJSON_AddItemToObject(mm, use->v[k], blk);
         }
         strlist_free(&avail);
+        strlist_free(&here);
         if (!tb) { cJSON_Delete(mm); continue; }
         if (is_group) {
             cJSON *members = cJSON_CreateArray();

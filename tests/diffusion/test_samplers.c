@@ -78,7 +78,7 @@ static void test_phi_forms(void) {
         brisk_randu(seed, (uint64_t)k, 0, 3, u);
         double a = 0.001 + 0.998 * u[0], an = 0.001 + 0.998 * u[1];
         double x = 4 * u[2] - 2, e = 1.5 - 3 * u[0] * u[1];
-        double p1 = brisk__phi(x, e, a, an, sqrt(a), sqrt(an));
+        double p1 = brisk__phi(x, e, a, an);
         /* DDIM form: sqrt(a') x0 + sqrt(1 - a') eps */
         double p2 = sqrt(an) * (x - sqrt(1 - a) * e) / sqrt(a) + sqrt(1 - an) * e;
         /* diffusers PNDMScheduler._get_prev_sample form */
@@ -335,6 +335,8 @@ static void test_threshold(void) {
         double *work = malloc(dim * sizeof *work);
         brisk_randn(5, d, 0, batch * dim, x);
         for (size_t i = 0; i < batch * dim; i++) x[i] *= 2.5;
+        for (size_t i = dim; i < 2 * dim; i++) x[i] = round(x[i] * 2) / 2; /* many ties */
+        for (size_t i = 2 * dim; i < 3 * dim; i++) x[i] = 1.25;          /* all equal */
         memcpy(y, x, batch * dim * sizeof *x);
         brisk__threshold(x, batch, dim, 0.995, 1.7, work);
         for (size_t b = 0; b < batch; b++) naive_threshold(y + b * dim, dim, 0.995, 1.7);

@@ -295,12 +295,14 @@ static void test_config(void) {
                     "DPMSolverMultistepScheduler", &c));
     ASSERT_TRUE(isinf(c.lambda_min_clipped) && c.lambda_min_clipped < 0);
     ASSERT_EQ(c.solver_type, BRISK_SOLVER_MIDPOINT); /* diffusers maps bh2 to midpoint */
+    ASSERT_OK(parse("{\"solver_type\": \"midpoint\"}", "UniPCMultistepScheduler", &c));
+    ASSERT_EQ(c.solver_type, BRISK_SOLVER_BH2); /* ... and midpoint to bh2 for UniPC */
 
     /* known keys with values brisk does not implement: errors naming key, value, valid */
     struct { const char *json, *cls, *key; } bad[] = {
         {"{\"use_karras_sigmas\": true}", "EulerDiscreteScheduler", "'use_karras_sigmas'=true"},
         {"{\"algorithm_type\": \"sde-dpmsolver++\"}", "DPMSolverMultistepScheduler", "'algorithm_type'"},
-        {"{\"solver_type\": \"heun\"}", "UniPCMultistepScheduler", "valid: bh1, bh2"},
+        {"{\"solver_type\": \"bh3\"}", "UniPCMultistepScheduler", "valid: bh1, bh2"},
         {"{\"timestep_spacing\": \"quadratic\"}", "DDIMScheduler", "valid: leading, linspace, trailing"},
         {"{\"beta_schedule\": \"sigmoid\"}", "DDPMScheduler", "'beta_schedule'=\"sigmoid\""},
         {"{\"variance_type\": \"learned_range\"}", "DDPMScheduler", "'variance_type'"},

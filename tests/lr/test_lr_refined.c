@@ -189,6 +189,12 @@ static void csv_formats(void) {
     ASSERT_OK(brisk_lr_grad_norms_read(p, 1, &g, &n));
     ASSERT_NEAR(g[2], 50, 0);
     brisk_free(g);
+    /* brisk train's log has extra columns (loss, lr) after the three */
+    p = write_tmp("train.csv", "step,grad_norm_l2,grad_norm_l1,loss,lr\n0,2.5,140.25,1.08,0.001\n1,2.25,130,1.0,0.001\n");
+    ASSERT_OK(brisk_lr_grad_norms_read(p, 1, &g, &n));
+    ASSERT_EQ(n, 2);
+    ASSERT_NEAR(g[0], 140.25, 0);
+    brisk_free(g);
     p = write_tmp("wandb.csv", "\"Step\",\"run - gnorm\",\"run - gnorm__MIN\",\"run - gnorm__MAX\"\n"
                                "\"0\",\"1.25\",\"1.25\",\"1.25\"\n\"1\",\"2\",\"2\",\"2\"\n");
     ASSERT_OK(brisk_lr_grad_norms_read(p, 1, &g, &n));

@@ -105,6 +105,9 @@ static void validation(void) {
     expect_error("SequentialLR(milestones=[2], schedulers=[LinearLR(), ChainedScheduler(schedulers=[StepLR(step_size=2)])])",
                  SGD, BRISK_EUNSUPPORTED, "ChainedScheduler");
     expect_error("ChainedScheduler(schedulers=[])", SGD, BRISK_EINVAL, "schedulers");
+    expect_error("ChainedScheduler(schedulers=[StepLR(step_size=2)], verbose=True)", SGD,
+                 BRISK_EUNSUPPORTED, "'verbose'");
+    expect_error("ReduceLROnPlateau(last_epoch=-1)", SGD, BRISK_EUNSUPPORTED, "'last_epoch'");
     expect_error("Foo()", SGD, BRISK_ENOTFOUND, "Foo");
     expect_error("StepLR(step_size=", SGD, BRISK_EPARSE, "column");
     expect_error("StepLR(step_size=3) x", SGD, BRISK_EPARSE, "after");
@@ -199,6 +202,14 @@ static void recursion_semantics(void) {
     ASSERT_OK(brisk_lr_values(s, 7, NULL, v, NULL));
     ASSERT_NEAR(v[0], 0.001, 1e-18);
     ASSERT_NEAR(v[5], 0.1, 0); /* the child restarts at its own step 0 */
+    brisk_lr_free(s);
+    /* children given by bare class name use their defaults */
+    ASSERT_OK(brisk_lr_create_spec("SequentialLR(milestones=[5], schedulers=[LinearLR, ExponentialLR(gamma=0.5)])",
+                                   &o, &s));
+    ASSERT_OK(brisk_lr_values(s, 7, NULL, v, NULL));
+    ASSERT_NEAR(v[0], 0.1 / 3, 1e-17);
+    ASSERT_NEAR(v[5], 0.1, 0);
+    ASSERT_NEAR(v[6], 0.05, 0);
     brisk_lr_free(s);
 }
 

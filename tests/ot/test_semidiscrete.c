@@ -304,11 +304,20 @@ typedef struct energy_probe {
     double e[8];
     int k;
     int doubled;
+    double lr_doubled[4]; /* it->lr at each DOUBLED event */
+    size_t m_doubled[4];
 } energy_probe;
 
 static int probe_cb(void *ctx, const brisk_ot_iter *it) {
     energy_probe *pr = ctx;
-    if (it->event == BRISK_OT_EVENT_DOUBLED) pr->doubled++;
+    if (it->event == BRISK_OT_EVENT_DOUBLED) {
+        if (pr->doubled < 4) {
+            pr->lr_doubled[pr->doubled] = it->lr;
+            pr->m_doubled[pr->doubled] = it->m;
+        }
+        pr->doubled++;
+        ASSERT_EQ(it->doublings, pr->doubled);
+    }
     if (pr->k < pr->n_at && it->iter == pr->at[pr->k]) {
         size_t n = brisk_ot_num_targets(pr->ot);
         int64_t *c = brisk_malloc(n * sizeof *c);
@@ -426,6 +435,11 @@ static void test_stall(void) {
     ASSERT_EQ(pr.doubled, 3);
     ASSERT_EQ(r.m, 8000);
     ASSERT_NEAR(r.lr, 0.1 * 0.8 * 0.8 * 0.8, 1e-15);
+    /* The event reports the decayed lr (used from that update on) and the old M. */
+    ASSERT_NEAR(pr.lr_doubled[0], 0.08, 1e-15);
+    ASSERT_NEAR(pr.lr_doubled[2], 0.1 * 0.8 * 0.8 * 0.8, 1e-15);
+    ASSERT_EQ(pr.m_doubled[0], 1000);
+    ASSERT_EQ(pr.m_doubled[2], 4000);
     /* max_doublings = 0: M never changes */
     p.max_doublings = 0;
     p.max_iter = 60;

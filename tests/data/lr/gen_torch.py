@@ -157,6 +157,16 @@ def main():
           "schedulers": [C("LinearLR", start_factor=0.25, total_iters=3),
                          C("PolynomialLR", total_iters=6, power=2.0),
                          C("CosineAnnealingLR", T_max=5, eta_min=0.001)]}, 25)
+    case("sequential_exp_restarts",
+         {"class": "SequentialLR", "kwargs": {"milestones": [4]},
+          "schedulers": [C("ExponentialLR", gamma=0.7),
+                         C("CosineAnnealingWarmRestarts", T_0=3, T_mult=2, eta_min=0.002)]}, 30)
+    case("sequential_nested_first",
+         {"class": "SequentialLR", "kwargs": {"milestones": [9]},
+          "schedulers": [{"class": "SequentialLR", "kwargs": {"milestones": [3]},
+                          "schedulers": [C("LinearLR", start_factor=0.2, total_iters=3),
+                                         C("ExponentialLR", gamma=0.9)]},
+                         C("StepLR", step_size=4, gamma=0.5)]}, 20)
     case("chained_constant_exponential",
          {"class": "ChainedScheduler", "kwargs": {},
           "schedulers": [C("ConstantLR", factor=0.1, total_iters=2), C("ExponentialLR", gamma=0.9)]},

@@ -32,6 +32,8 @@ def nan_to_none(x):
 def clean(o):
     if isinstance(o, dict):
         return {k: clean(v) for k, v in o.items()}
+    if isinstance(o, np.ndarray):
+        return [clean(v) for v in o.tolist()]
     if isinstance(o, (list, tuple)):
         return [clean(v) for v in o]
     if isinstance(o, (np.floating, float)):
@@ -202,7 +204,7 @@ def write_samples(path, docs, skill, rng, target_as_int=False):
 
 def runs():
     rng = np.random.default_rng(20240601)
-    n_docs = 40
+    n_docs = 30
     docs = [make_doc(d, rng) for d in range(n_docs)]
     steps = [1000, 2000, 3000, 4000]
     models = {"A": 0.6, "B": 0.3}
@@ -258,7 +260,7 @@ def pythia():
         for task, metric in (("arc_easy", "acc"), ("piqa", "acc_norm"), ("lambada_openai", "ppl"),
                              ("lambada_openai", "acc")):
             v = [r[task][metric] for r in res]
-            em["%s/%s" % (task, metric)] = dict(values=v, tau=stats.kendalltau(steps, v)[0])
+            em["%s:%s" % (task, metric)] = dict(values=v, tau=stats.kendalltau(steps, v)[0])
         # lm-eval style group of hendrycksTest-* (MMLU): size-weighted mean, pooled stderr
         tasks = sorted(t for t in res[0] if t.startswith("hendrycksTest-"))
         gv, gs = [], []
