@@ -604,12 +604,12 @@ static void print_runs(const common_opts *c, const cJSON *doc) {
         const cJSON *grp = cJSON_GetObjectItemCaseSensitive(t, "group_of");
         if (grp) fprintf(out_fp, " (group of %d tasks: size-weighted mean, pooled stderr)", cJSON_GetArraySize(grp));
         fputc('\n', out_fp);
-        fprintf(out_fp, "  %-12s %-10s %-18s %5s %9s %9s %9s %9s %10s  %s\n", "metric", "kind", "model", "seeds",
+        fprintf(out_fp, "  %-12s %-10s %-22s %5s %9s %9s %9s %9s %10s  %s\n", "metric", "kind", "model", "seeds",
                 "seed sd", "SNR", "monoton.", "tau-b", "final step", "final mean +- ci95");
         cJSON_ArrayForEach(mb, cJSON_GetObjectItemCaseSensitive(t, "metrics")) {
             cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(mb, "models")) {
                 const cJSON *f = cJSON_GetObjectItemCaseSensitive(m, "final");
-                fprintf(out_fp, "  %-12.12s %-10s %-18.18s %5.0f %9s %9s %9s %9s %10.0f  %s +- %s\n", mb->string,
+                fprintf(out_fp, "  %-12.12s %-10s %-22.22s %5.0f %9s %9s %9s %9s %10.0f  %s +- %s\n", mb->string,
                         jstr(mb, "kind"), jstr(m, "model"), jnum(m, "n_seeds"), fmtd(b1, sizeof b1, "%.4f", jnum(m, "seed_sd")),
                         fmtd(b2, sizeof b2, "%.2f", jnum(m, "snr")), fmtd(b3, sizeof b3, "%.3f", jnum(m, "monotonicity")),
                         fmtd(b4, sizeof b4, "%.3f", jnum(m, "kendall_tau_b")), jnum(f, "step"),
@@ -665,7 +665,8 @@ static void runs_help(const char *cmd) {
         printf("usage: brisk variance checkpoints FILES... --task T --metric M [options]\n\n"
                "FILES are lm-eval results JSON (one per checkpoint) or per-sample JSONL logs. The step\n"
                "comes from '_step<N>' in the file name (or --steps); files are grouped into models by\n"
-               "the name before '_step' (or --model), all as seed 0. For each task: the series over\n"
+               "the name before '_step', else the nearest folder that is not step<N>/seed<N> (or\n"
+               "--model); a folder seed<N> gives the seed (else 0). For each task: the series over\n"
                "checkpoints and Kendall tau-b against checkpoint order (monotonicity).\n\n"
                "  --task T[,T2|PATTERN]   tasks (fnmatch patterns allowed, e.g. 'hendrycksTest-*')\n"
                "  --metric M[,M2]         metrics (first is primary; default: all)\n"
@@ -689,33 +690,39 @@ static void runs_help(const char *cmd) {
            "  --format table|csv|json   --output FILE   --threads N\n");
 }
 
-static char *model_from_path(const char *path) {
+/* 1 when the path component [s, e) is "<prefix><digits>". */
+static int is_numbered(const char *s, const char *e, const char *prefix) {
+    size_t n = strlen(prefix);
+    if ((size_t)(e - s) <= n || strncmp(s, prefix, n)) return 0;
+    for (const char *p = s + n; p < e; p++)
+        if (*p < '0' || *p > '9') return 0;
+    return 1;
+}
+
+/* Model of a checkpoint file: the file name before "_step" (160m_step1000.json -> 160m),
+ * else the nearest folder that is not "step<N>" or "seed<N>"
+ * (out/A/seed0/step1000/samples_x.jsonl -> A). *seed gets N of a "seed<N>" folder. */
+static char *model_from_path(const char *path, long *seed) {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     const char *st = strstr(base, "_step");
-    if (st && st > base) {
-        char *s = malloc((size_t)(st - base) + 1);
-        if (!s) cli_die("out of memory");
-        memcpy(s, base, (size_t)(st - base));
-        s[st - base] = '\0';
-        return s;
-    }
-    /* the folder holding the file */
-    if (base > path) {
-        const char *end = base - 1, *beg = end;
+    *seed = 0;
+    const char *end = base > path ? base - 1 : NULL, *found = NULL, *found_end = NULL;
+    while (end && end > path) {
+        const char *beg = end;
         while (beg > path && beg[-1] != '/') beg--;
-        if (end > beg) {
-            char *s = malloc((size_t)(end - beg) + 1);
-            if (!s) cli_die("out of memory");
-            memcpy(s, beg, (size_t)(end - beg));
-            s[end - beg] = '\0';
-            return s;
-        }
+        if (is_numbered(beg, end, "seed")) *seed = strtol(beg + 4, NULL, 10);
+        else if (!is_numbered(beg, end, "step") && !found) { found = beg; found_end = end; }
+        end = beg > path ? beg - 1 : NULL;
     }
-    char *s = malloc(6);
-    if (!s) cli_die("out of memory");
-    strcpy(s, "model");
-    return s;
+    const char *s = "model", *e = s + 5;
+    if (st && st > base) { s = base; e = st; }
+    else if (found && found_end > found) { s = found; e = found_end; }
+    char *out = malloc((size_t)(e - s) + 1);
+    if (!out) cli_die("out of memory");
+    memcpy(out, s, (size_t)(e - s));
+    out[e - s] = '\0';
+    return out;
 }
 
 static int cmd_runs(int argc, char **argv, const char *cmd) {
@@ -765,8 +772,9 @@ static int cmd_runs(int argc, char **argv, const char *cmd) {
         for (int k = 0; k < npos; k++) {
             long st = steps ? sv[k] : brisk_step_from_path(pos[k]);
             if (st < 0) cli_die("%s: no checkpoint step in the file name (name it ..._step<N>... or pass --steps)", pos[k]);
-            char *mn = model ? NULL : model_from_path(pos[k]);
-            if ((rc = brisk_manifest_add(&man, pos[k], model ? model : mn, 0, st, NULL))) cli_die_status(rc, NULL);
+            long seed;
+            char *mn = model_from_path(pos[k], &seed);
+            if ((rc = brisk_manifest_add(&man, pos[k], model ? model : mn, seed, st, NULL))) cli_die_status(rc, NULL);
             free(mn);
         }
         free(sv);

@@ -117,7 +117,8 @@ int brisk_ot_assign_draws(const brisk_ot *ot, const double *h, uint64_t seed, ui
 int brisk_ot_assign(const brisk_ot *ot, const double *h, const float *x, size_t b, int64_t *idx);
 
 /* The OT map for a sampler: x (b x d float64 source noise) -> idx (length b, may be NULL)
- * and out (b x d float64, may be NULL) = the target y_idx of each sample's cell. */
+ * and out (b x d float64, may be NULL) = the target y_idx of each sample's cell. out may
+ * alias x (every sample is assigned before any output is written). */
 int brisk_ot_map(const brisk_ot *ot, const double *h, const double *x, size_t b, int64_t *idx,
                  double *out);
 

@@ -34,6 +34,10 @@ size_t brisk__ms_timesteps(const brisk_scheduler_config *c, int n, int last_time
 /* EulerDiscrete / Heun float32 timesteps. */
 size_t brisk__euler_timesteps(const brisk_scheduler_config *c, int n, double *out);
 
+/* Checks that integer timesteps lie in [0, T-1] (ddim.c); BRISK_EINVAL naming the first
+ * one outside, where diffusers would raise IndexError. */
+int brisk__check_timesteps(const brisk_scheduler *s, const double *ts, size_t n);
+
 /* ---- helpers (common.c) -------------------------------------------------------------- */
 
 /* Dynamic thresholding (Saharia et al. 2022, Imagen, sec. 2.3; diffusers

@@ -8,8 +8,6 @@
 #include <math.h>
 #include <string.h>
 
-int brisk__check_timesteps(const brisk_scheduler *s, const double *ts, size_t n);
-
 int brisk__plan_multistep(brisk_scheduler *s, int n) {
     const brisk_scheduler_config *c = &s->cfg;
     int T = s->T, f32 = c->schedule_float32;

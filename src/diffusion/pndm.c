@@ -18,8 +18,6 @@
 #include <math.h>
 #include <string.h>
 
-int brisk__check_timesteps(const brisk_scheduler *s, const double *ts, size_t n);
-
 /* Fixed (equal-step) Adams-Bashforth weights, newest first (PNDM eq. 12; diffusers
  * step_plms). */
 static const double AB[5][4] = {{0, 0, 0, 0},

@@ -71,11 +71,9 @@ static void softmax_rows(float *P, size_t n) {
         float mx = r[0];
         for (size_t j = 1; j < n; j++)
             if (r[j] > mx) mx = r[j];
+        for (size_t j = 0; j < n; j++) r[j] = nn_expf(r[j] - mx);
         float s = 0;
-        for (size_t j = 0; j < n; j++) {
-            r[j] = expf(r[j] - mx);
-            s += r[j];
-        }
+        for (size_t j = 0; j < n; j++) s += r[j];
         float inv = 1.0f / s;
         for (size_t j = 0; j < n; j++) r[j] *= inv;
     }
@@ -96,7 +94,7 @@ void nn_attn_fwd(const brisk_attention_desc *d, size_t batch, const float *x,
     float *q = base + L.o_q, *k = base + L.o_k, *v = base + L.o_v, *o = base + L.o_o;
     (void)nt;
     /* projections: items (image, which of q/k/v) */
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (NN_PAR((double)batch * L.inner * c * n))
     for (long it = 0; it < (long)(batch * 3); it++) {
         size_t bi = (size_t)it / 3, which = (size_t)it % 3;
         const float *W = which == 0 ? p->wq : which == 1 ? p->wk : p->wv;
@@ -108,7 +106,7 @@ void nn_attn_fwd(const brisk_attention_desc *d, size_t batch, const float *x,
                     1.0f, W, (int)c, g + bi * L.cn, (int)n, 1.0f, dst, (int)n);
     }
     const float scale = 1.0f / sqrtf((float)dh);
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (NN_PAR((double)batch * H * n * n * dh))
     for (long it = 0; it < (long)(batch * H); it++) {
         size_t bi = (size_t)it / H, hh = (size_t)it % H;
         float *P = saved ? base + L.o_p + (size_t)it * L.nn
@@ -124,7 +122,7 @@ void nn_attn_fwd(const brisk_attention_desc *d, size_t batch, const float *x,
                     (int)n, P, (int)n, 0.0f, Oh, (int)n);
     }
     const float inv = 1.0f / d->rescale;
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (NN_PAR((double)batch * c * L.inner * n))
     for (long bi = 0; bi < (long)batch; bi++) {
         float *yb = y + (size_t)bi * L.cn;
         const float *xb = x + (size_t)bi * L.cn;
@@ -140,7 +138,7 @@ static void wgrad(size_t batch, size_t m, size_t kk, size_t n, float alpha, cons
                   size_t sa, const float *B, size_t sb, float *dW, float *parts, int nt) {
     const size_t nch = nn_nchunks(batch);
     (void)nt;
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (NN_PAR((double)batch * m * kk * n))
     for (long c = 0; c < (long)nch; c++) {
         size_t lo, hi;
         nn_chunk_range(batch, nch, (size_t)c, &lo, &hi);
@@ -157,7 +155,7 @@ static void wgrad(size_t batch, size_t m, size_t kk, size_t n, float alpha, cons
 static void bgrad(size_t batch, size_t m, size_t n, float alpha, const float *A, size_t sa,
                   float *db, int nt) {
     (void)nt;
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (NN_PAR((double)batch * m * n))
     for (long r = 0; r < (long)m; r++) {
         double s = 0;
         for (size_t bi = 0; bi < batch; bi++) {
@@ -191,19 +189,19 @@ void nn_attn_bwd(const brisk_attention_desc *d, size_t batch, const float *x,
     /* residual path */
     {
         size_t tot = batch * L.cn;
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (NN_PAR((double)tot))
         for (long i = 0; i < (long)tot; i++) dx[i] = (acc_dx ? dx[i] : 0.0f) + inv * dy[i];
     }
     /* to_out */
     wgrad(batch, c, L.inner, n, inv, dy, L.cn, o, L.in_n, gr->wo, parts, nt);
     bgrad(batch, c, n, inv, dy, L.cn, gr->bo, nt);
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (NN_PAR((double)batch * L.inner * c * n))
     for (long bi = 0; bi < (long)batch; bi++)
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)L.inner, (int)n, (int)c, inv,
                     p->wo, (int)L.inner, dy + (size_t)bi * L.cn, (int)n, 0.0f,
                     dO + (size_t)bi * L.in_n, (int)n);
     /* attention core */
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (NN_PAR((double)batch * H * n * n * dh))
     for (long it = 0; it < (long)(batch * H); it++) {
         size_t bi = (size_t)it / H, hh = (size_t)it % H;
         size_t off = bi * L.in_n + hh * dh * n;
@@ -234,7 +232,7 @@ void nn_attn_bwd(const brisk_attention_desc *d, size_t batch, const float *x,
     bgrad(batch, L.inner, n, 1.0f, dK, L.in_n, gr->bk, nt);
     bgrad(batch, L.inner, n, 1.0f, dV, L.in_n, gr->bv, nt);
     float *dgt = d->groups ? dg : dx; /* without a norm, dg adds straight into dx */
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (NN_PAR((double)batch * c * L.inner * n))
     for (long bi = 0; bi < (long)batch; bi++) {
         size_t ob = (size_t)bi * L.in_n;
         float *dgb = dgt + (size_t)bi * L.cn;

@@ -125,7 +125,7 @@ void nn_conv_fwd(const brisk_conv2d_desc *d, size_t batch, const float *x, const
     const size_t per_thread = nn_align(g.K * g.tile_px) + nn_align(cbn * d->k * d->k * g.tile_px);
     const long nitems = (long)(batch * g.ntile);
     (void)nt;
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (NN_PAR((double)batch * d->cout * g.K * g.ohw))
     for (long it = 0; it < nitems; it++) {
         size_t bi = (size_t)it / g.ntile, tile = (size_t)it % g.ntile;
         size_t r0 = tile * g.rows, r1 = r0 + g.rows < g.oh ? r0 + g.rows : g.oh;
@@ -171,12 +171,12 @@ void nn_conv_bwd(const brisk_conv2d_desc *d, size_t batch, const float *x, const
 
     if (dres) {
         size_t n = batch * cout * g.ohw;
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (NN_PAR((double)n))
         for (long i = 0; i < (long)n; i++)
             dres[i] = (acc_dres ? dres[i] : 0.0f) + oscale * dy[i];
     }
     if (dcb) {
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (NN_PAR((double)batch * cout * g.ohw))
         for (long i = 0; i < (long)(batch * cout); i++) {
             const float *p = dy + (size_t)i * g.ohw;
             double s = 0;
@@ -185,7 +185,7 @@ void nn_conv_bwd(const brisk_conv2d_desc *d, size_t batch, const float *x, const
         }
     }
     if (db) {
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (NN_PAR((double)batch * cout * g.ohw))
         for (long co = 0; co < (long)cout; co++) {
             double s = 0;
             for (size_t bi = 0; bi < batch; bi++) {
@@ -199,7 +199,7 @@ void nn_conv_bwd(const brisk_conv2d_desc *d, size_t batch, const float *x, const
         const size_t nitems = batch * g.ntile;
         const size_t nch = nn_nchunks(nitems);
         float *parts = ws + (size_t)nt * per_thread;
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (NN_PAR((double)batch * cout * g.K * g.ohw))
         for (long c = 0; c < (long)nch; c++) {
             size_t lo, hi;
             nn_chunk_range(nitems, nch, (size_t)c, &lo, &hi);
@@ -229,7 +229,7 @@ void nn_conv_bwd(const brisk_conv2d_desc *d, size_t batch, const float *x, const
     if (dx) {
         const size_t nblk = (cin + cbn - 1) / cbn;
         const long nitems = (long)(batch * nblk);
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (NN_PAR((double)batch * cout * g.K * g.ohw))
         for (long it = 0; it < nitems; it++) {
             size_t bi = (size_t)it / nblk, blk = (size_t)it % nblk;
             size_t c0 = blk * cbn, c1 = c0 + cbn < cin ? c0 + cbn : cin;

@@ -384,7 +384,7 @@ int nn_graph_forward(nn_graph *g, const brisk_nn_params *p, size_t batch, const 
         case NN_OP_CONCAT: {
             const float *x1 = tp(g, &b, n->in[1]);
             size_t s0 = g->t[n->in[0]].per_image, s1 = g->t[n->in[1]].per_image;
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (NN_PAR((double)batch * (s0 + s1)))
             for (long bi = 0; bi < (long)batch; bi++) {
                 memcpy(y + (size_t)bi * (s0 + s1), x0 + (size_t)bi * s0, s0 * sizeof(float));
                 memcpy(y + (size_t)bi * (s0 + s1) + s0, x1 + (size_t)bi * s1, s1 * sizeof(float));
@@ -462,7 +462,7 @@ int nn_graph_backward(nn_graph *g, brisk_nn_params *p, size_t batch, const float
             size_t s0 = g->t[n->in[0]].per_image, s1 = g->t[n->in[1]].per_image;
             float *dx1 = NG_(1) ? G_(n->in[1]) : NULL;
             int a0 = n->acc_in[0], a1 = n->acc_in[1];
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (NN_PAR((double)batch * (s0 + s1)))
             for (long bi = 0; bi < (long)batch; bi++) {
                 const float *src = dy + (size_t)bi * (s0 + s1);
                 if (dx0) {

@@ -24,8 +24,35 @@
 #define NN_CONV_TILE 256
 /* Input channels per backward-data work item. */
 #define NN_CONV_CBLK 32
+/* Run a loop in parallel only when it has this much work (floats touched or multiply-adds):
+ * tiny layers skip the fork/join. Which thread runs an item never changes the result. */
+#define NN_PAR(work) ((work) > 65536.0)
 /* Floats per alignment unit in arenas/workspaces (64 bytes). */
 #define NN_ALIGN 16
+
+/* exp(x) in float32 without a library call, so loops over it vectorise: Cody-Waite range
+ * reduction x = n ln2 + r and the Cephes expf polynomial on r (relative error about 1e-7,
+ * like expf). Arguments are clamped to [-87.3, 88.3]. */
+static inline float nn_expf(float x) {
+    x = x < -87.3f ? -87.3f : (x > 88.3f ? 88.3f : x);
+    float t = x * 1.44269504088896341f;
+    int n = (int)(t + (t >= 0 ? 0.5f : -0.5f));
+    float fn = (float)n;
+    float r = x - fn * 0.693359375f + fn * 2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    union {
+        uint32_t u;
+        float f;
+    } sc;
+    sc.u = (uint32_t)(n + 127) << 23;
+    return p * sc.f;
+}
 
 static inline size_t nn_align(size_t n) { return (n + NN_ALIGN - 1) / NN_ALIGN * NN_ALIGN; }
 

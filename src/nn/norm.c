@@ -11,7 +11,7 @@
 #include <math.h>
 #include <string.h>
 
-static inline float sigmoidf_(float z) { return 1.0f / (1.0f + expf(-z)); }
+static inline float sigmoidf_(float z) { return 1.0f / (1.0f + nn_expf(-z)); }
 
 size_t nn_gn_ws(size_t batch, size_t c, size_t hw, size_t groups, int nt) {
     size_t cpg = c / groups;
@@ -24,14 +24,16 @@ void nn_gn_fwd(size_t batch, size_t c, size_t hw, size_t groups, float eps, int 
     const size_t cpg = c / groups;
     const size_t n = cpg * hw;
     (void)nt;
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (NN_PAR((double)batch * c * hw))
     for (long it = 0; it < (long)(batch * groups); it++) {
         size_t bi = (size_t)it / groups, gi = (size_t)it % groups;
         const float *xg = x + (bi * c + gi * cpg) * hw;
         float *yg = y + (bi * c + gi * cpg) * hw;
         double s = 0;
+#pragma omp simd reduction(+ : s)
         for (size_t i = 0; i < n; i++) s += xg[i];
         double mean = s / (double)n, v = 0;
+#pragma omp simd reduction(+ : v)
         for (size_t i = 0; i < n; i++) {
             double dd = xg[i] - mean;
             v += dd * dd;
@@ -53,6 +55,7 @@ void nn_gn_fwd(size_t batch, size_t c, size_t hw, size_t groups, float eps, int 
             const float *xr = xg + cc * hw;
             float *yr = yg + cc * hw;
             if (silu) {
+#pragma omp simd
                 for (size_t j = 0; j < hw; j++) {
                     float z = xr[j] * a + b;
                     yr[j] = z * sigmoidf_(z);
@@ -73,7 +76,7 @@ void nn_gn_bwd(size_t batch, size_t c, size_t hw, size_t groups, int silu, const
     float *part = ws; /* (B, C, 2): per image sums of dzn * xhat and dzn */
     float *scratch0 = ws + nn_align(batch * c * 2);
     (void)nt;
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (NN_PAR((double)batch * c * hw))
     for (long it = 0; it < (long)(batch * groups); it++) {
         size_t bi = (size_t)it / groups, gi = (size_t)it % groups;
         const float *xg = x + (bi * c + gi * cpg) * hw;
@@ -95,6 +98,7 @@ void nn_gn_bwd(size_t batch, size_t c, size_t hw, size_t groups, int silu, const
             const float *dyr = dyg + cc * hw;
             float *dr = dxh + cc * hw;
             double sdz = 0, sdz_zn = 0, sdzn = 0, sdzn_xh = 0;
+#pragma omp simd reduction(+ : sdz, sdz_zn, sdzn, sdzn_xh, s1, s2)
             for (size_t j = 0; j < hw; j++) {
                 float zn = xr[j] * a0 + b0;
                 float dz = dyr[j];
@@ -130,7 +134,7 @@ void nn_gn_bwd(size_t batch, size_t c, size_t hw, size_t groups, int silu, const
         }
     }
     if (dgamma || dbeta) {
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (NN_PAR((double)batch * c))
         for (long ch = 0; ch < (long)c; ch++) {
             double sg = 0, sb = 0;
             for (size_t bi = 0; bi < batch; bi++) {

@@ -25,7 +25,7 @@ void nn_blas_leave(int prev) {
 
 void nn_reduce_chunks(float *dst, const float *parts, size_t nch, size_t n, int acc, int nt) {
     (void)nt;
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (NN_PAR((double)n))
     for (long i = 0; i < (long)n; i++) {
         float s = acc ? dst[i] : 0.0f;
         for (size_t c = 0; c < nch; c++) s += parts[c * n + (size_t)i];
@@ -72,14 +72,14 @@ float nn_bf16_to_f32(uint16_t h) {
 void nn_silu_fwd(size_t n, const float *x, float *y, int nt) {
     (void)nt;
 #pragma omp parallel for num_threads(nt) schedule(static) if (n > 4096)
-    for (long i = 0; i < (long)n; i++) y[i] = x[i] / (1.0f + expf(-x[i]));
+    for (long i = 0; i < (long)n; i++) y[i] = x[i] / (1.0f + nn_expf(-x[i]));
 }
 
 void nn_silu_bwd(size_t n, const float *x, const float *dy, float *dx, int acc, int nt) {
     (void)nt;
 #pragma omp parallel for num_threads(nt) schedule(static) if (n > 4096)
     for (long i = 0; i < (long)n; i++) {
-        float s = 1.0f / (1.0f + expf(-x[i]));
+        float s = 1.0f / (1.0f + nn_expf(-x[i]));
         float v = dy[i] * s * (1.0f + x[i] * (1.0f - s));
         dx[i] = acc ? dx[i] + v : v;
     }
@@ -164,7 +164,7 @@ void brisk_linear_backward(size_t batch, size_t in, size_t out, const float *x, 
 void nn_upsample_fwd(size_t batch, size_t c, size_t h, size_t w, const float *x, float *y,
                      int nt) {
     (void)nt;
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (NN_PAR((double)batch * c * h * w))
     for (long p = 0; p < (long)(batch * c); p++) {
         const float *xp = x + (size_t)p * h * w;
         float *yp = y + (size_t)p * 4 * h * w;
@@ -179,7 +179,7 @@ void nn_upsample_fwd(size_t batch, size_t c, size_t h, size_t w, const float *x,
 void nn_upsample_bwd(size_t batch, size_t c, size_t h, size_t w, const float *dy, float *dx,
                      int acc, int nt) {
     (void)nt;
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (NN_PAR((double)batch * c * h * w))
     for (long p = 0; p < (long)(batch * c); p++) {
         const float *dp = dy + (size_t)p * 4 * h * w;
         float *xp = dx + (size_t)p * h * w;

@@ -114,6 +114,9 @@ cp $D/pythia/160m_step0.json "$T/nostep.json"
 bad "checkpoints no step" "no checkpoint step" "$B" variance checkpoints "$T/nostep.json" --task arc_easy --metric acc
 ok "checkpoints --steps" "$B" variance checkpoints "$T/nostep.json" --steps 5 --task arc_easy --metric acc
 
+ok "checkpoints on logs" "$B" variance checkpoints $R/*/seed*/step*/*.jsonl --metric acc,prob_norm --format csv
+has "checkpoints logs seeds from folders" "$T/out" "arc_easy,acc,discrete,A,3,"
+
 # ---- report
 ok "report" "$B" variance report $R/manifest.csv
 has "report discrete and continuous" "$T/out" "prob_norm"

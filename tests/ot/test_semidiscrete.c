@@ -510,7 +510,8 @@ static void test_map(void) {
     for (size_t r = 0; r < b; r++)
         for (size_t j = 0; j < d; j++) bad += out[r * d + j] != (double)y[i2[r] * d + j];
     ASSERT_EQ(bad, 0);
-    ASSERT_OK(brisk_ot_map(ot, h, xd, b, NULL, out)); /* idx optional */
+    ASSERT_OK(brisk_ot_map(ot, h, xd, b, NULL, xd)); /* idx optional; in place */
+    ASSERT_TRUE(memcmp(xd, out, b * d * sizeof *xd) == 0);
     brisk_ot_free(ot);
     brisk_free(xd);
     brisk_free(out);
