@@ -178,7 +178,8 @@ void brisk_conv2d_backward(const brisk_conv2d_desc *d, size_t batch, const float
 void brisk_groupnorm_forward(size_t batch, size_t c, size_t hw, size_t groups, float eps,
                              const float *x, const float *gamma, const float *beta, float *y,
                              float *stats);
-/* Overwrites dx, dgamma, dbeta (dgamma/dbeta may be NULL). */
+/* Overwrites dx, dgamma, dbeta (dgamma/dbeta may be NULL). This convenience entry allocates
+ * its scratch (the UNet and classifier graphs use a planned workspace instead). */
 void brisk_groupnorm_backward(size_t batch, size_t c, size_t hw, size_t groups,
                               const float *x, const float *gamma, const float *stats,
                               const float *dy, float *dx, float *dgamma, float *dbeta);
@@ -384,8 +385,8 @@ int brisk_classifier_forward_train(brisk_classifier *m, const float *x, size_t b
                                    float *logits);
 /* Overwrites params->grad from dlogits (B, n_classes) of the last forward_train. */
 int brisk_classifier_backward(brisk_classifier *m, const float *dlogits);
-/* The penultimate features (B, feature_dim) of the last forward (valid until the next call;
- * owned by the model). */
+/* The penultimate features (B, feature_dim) of the last forward (valid until the next
+ * forward or backward call; owned by the model). */
 const float *brisk_classifier_features(const brisk_classifier *m);
 
 #ifdef __cplusplus
