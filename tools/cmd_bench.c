@@ -69,7 +69,7 @@ typedef struct result {
     size_t nfe;
     double a_start, xs_scale, a_end, xe_scale;
     double rms, maxerr; /* vs the exact PF endpoint (deterministic samplers) */
-    double w2;          /* Gaussian only: exact W2 / sqrt(dim) of the output law vs the data */
+    double w2;          /* Gaussian only: exact W2 / sqrt(dim) of the output law vs the exact law */
     int same;           /* empirical only: samples ending nearest the reference's training image */
     double w2_floor;    /* Gaussian only: W2 / sqrt(dim) of the exact PF map applied to x_T ~ N(0, I) */
     double seconds;
@@ -465,6 +465,7 @@ static void run_testbed(const bench_opts *bo, testbed *tb, FILE *csv, int gaussi
                 if (ok) {
                     r->ok = 1;
                     r->nfe = brisk_scheduler_num_model_calls(s);
+                    nfe_v += r->nfe;
                     r->w2 = gaussian_w2(&VARIANTS[v], steps, tb);
                 } else {
                     snprintf(r->why, sizeof r->why, "%s", brisk_last_error());

@@ -18,6 +18,23 @@ import time
 import numpy as np
 
 
+def argmax_block(x, y, hc, bn):
+    """Cell of each row of x: argmax_i <x, y_i> + hc_i, one (rows x bn) score block at a time."""
+    nr = x.shape[0]
+    best = np.full(nr, -np.inf, dtype=np.float32)
+    best_idx = np.zeros(nr, dtype=np.int64)
+    rows = np.arange(nr)
+    for j0 in range(0, y.shape[0], bn):
+        s = x @ y[j0:j0 + bn].T  # (nr, nb) scores of this block
+        s += hc[j0:j0 + bn]
+        j = s.argmax(axis=1)  # first maximum: lowest index on ties
+        v = s[rows, j]
+        better = v > best  # strict: the earlier block keeps ties
+        best[better] = v[better]
+        best_idx[better] = j[better] + j0
+    return best_idx, best
+
+
 def cells(y, h, m, rng, bm, bn):
     """Counts of M fresh source samples per cell, the mean best score, and RNG seconds."""
     n, d = y.shape
@@ -30,20 +47,20 @@ def cells(y, h, m, rng, bm, bn):
         t0 = time.perf_counter()
         x = rng.standard_normal((nr, d), dtype=np.float32)
         t_rng += time.perf_counter() - t0
-        best = np.full(nr, -np.inf, dtype=np.float32)
-        best_idx = np.zeros(nr, dtype=np.int64)
-        rows = np.arange(nr)
-        for j0 in range(0, n, bn):
-            s = x @ y[j0:j0 + bn].T  # (nr, nb) scores of this block
-            s += hc[j0:j0 + bn]
-            j = s.argmax(axis=1)
-            v = s[rows, j]
-            better = v > best  # strict: the earlier block keeps ties
-            best[better] = v[better]
-            best_idx[better] = j[better] + j0
+        best_idx, best = argmax_block(x, y, hc, bn)
         counts += np.bincount(best_idx, minlength=n)
         total += float(best.sum(dtype=np.float64))
     return counts, total / m, t_rng
+
+
+def check(paths, bn):
+    """Compares brisk's cells (brisk ot assign --points X --out idx) with this code's."""
+    y, h, x, idx = (np.load(p) for p in paths)
+    mine, _ = argmax_block(x.astype(np.float32), y.astype(np.float32),
+                           (h - h.mean()).astype(np.float32), bn)
+    agree = int((mine == idx).sum())
+    print("check: %d of %d cells agree with brisk" % (agree, len(idx)))
+    return agree == len(idx)
 
 
 def main():
@@ -54,7 +71,12 @@ def main():
     ap.add_argument("--bm", type=int, default=4096, help="samples per block")
     ap.add_argument("--bn", type=int, default=4096, help="targets per block")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--check", nargs=4, metavar=("Y", "H", "X", "IDX"),
+                    help="compare with brisk's cells of points X (brisk ot assign --points X "
+                         "--out IDX) instead of timing")
     a = ap.parse_args()
+    if a.check:
+        raise SystemExit(0 if check(a.check, a.bn) else 1)
     m = a.m or 10 * a.n
     rng = np.random.default_rng(a.seed)
     y = rng.standard_normal((a.n, a.d), dtype=np.float32)

@@ -7,7 +7,7 @@ load_state_dict(strict=True)), checks its output against brisk's on the same inp
 times forward passes and training steps (forward + MSE + backward + Adam) on N threads.
 
 Usage: bench_torch.py MODEL_DIR [--threads 2] [--batches 1,16,64] [--train-batch 64]
-                      [--seconds 2] [--check DIR_WITH_x.npy_t.npy_out.npy]
+                      [--seconds 2] [--check DIR_WITH_x.npy_t.npy_out.npy] [--cpu1-batch B]
 Prints one JSON object on the last line. Installs nothing: without torch it says how to
 get it (apt-get install python3-torch) and exits with status 3.
 """
@@ -216,13 +216,13 @@ class UNet(nn.Module):
         return self.conv_out(F.silu(self.conv_norm_out(h)))
 
 
-def rate(fn, seconds):
+def rate(fn, seconds, clock=time.perf_counter):
     fn()  # warm-up
-    n, t0 = 0, time.perf_counter()
+    n, t0 = 0, clock()
     while True:
         fn()
         n += 1
-        dt = time.perf_counter() - t0
+        dt = clock() - t0
         if dt >= seconds and n >= 2:
             return n / dt
 
@@ -234,7 +234,7 @@ def main():
         sys.exit(2)
     mdir = args[0]
     opt = {"--threads": "2", "--batches": "1,16,64", "--train-batch": "64", "--seconds": "2",
-           "--check": ""}
+           "--check": "", "--cpu1-batch": ""}
     i = 1
     while i < len(args):
         opt[args[i]] = args[i + 1]
@@ -277,6 +277,18 @@ def main():
         adam.step()
 
     res["train_sps_%d" % tb] = rate(step, float(opt["--seconds"]))
+
+    # one thread, process CPU time: the cost per core, independent of other load
+    if opt.get("--cpu1-batch"):
+        torch.set_num_threads(1)
+        b1 = int(opt["--cpu1-batch"])
+        x1 = torch.randn(b1, cin, hw, hw, generator=g)
+        t1 = torch.randint(0, 1000, (b1,), generator=g).float()
+        model.eval()
+        res["cpu1_forward_s_per_image"] = 1.0 / (b1 * rate(lambda: model(x1, t1), float(opt["--seconds"]),
+                                                          clock=time.process_time))
+        model.train()
+        res["cpu1_train_s_per_step_%d" % tb] = 1.0 / rate(step, float(opt["--seconds"]), clock=time.process_time)
     print(json.dumps(res))
 
 

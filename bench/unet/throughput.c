@@ -22,6 +22,12 @@
 #include <time.h>
 #include <unistd.h>
 
+static double cpu_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -129,7 +135,8 @@ int main(int argc, char **argv) {
     brisk_randn_f32(3, 1, 0, maxb * cout * hw * hw, tgt);
     for (size_t i = 0; i < maxb; i++) t[i] = (float)((i * 397) % 1000);
 
-    double fwd_ips[8], fwd_ms64 = 0;
+    double fwd_ips[8], fwd_ms64 = 0, cpu1_fwd = 0, cpu1_train = 0;
+    size_t cpu1_batch = 1;
     for (size_t k = 0; k < nb; k++) {
         size_t B = batches[k];
         brisk_unet_forward(m, x, t, B, hw, hw, y); /* plan + warm-up */
@@ -189,6 +196,39 @@ int main(int argc, char **argv) {
     nn_profile_on = 0;
     (void)fwd_ms64;
 
+    /* CPU time on one thread: what an image costs a core, independent of other load on the
+     * machine (wall-clock figures above are not, when the machine is shared). */
+    {
+        brisk_set_num_threads(1);
+        size_t B = batches[nb - 1] < 16 ? batches[nb - 1] : 16;
+        brisk_unet_forward(m, x, t, B, hw, hw, y);
+        double c0 = cpu_s();
+        int r = 0;
+        do {
+            brisk_unet_forward(m, x, t, B, hw, hw, y);
+            r++;
+        } while (cpu_s() - c0 < secs || r < 2);
+        double fcpu = (cpu_s() - c0) / (r * (double)B);
+        c0 = cpu_s();
+        r = 0;
+        TRAIN_STEP();
+        c0 = cpu_s();
+        do {
+            TRAIN_STEP();
+            r++;
+        } while (cpu_s() - c0 < secs || r < 2);
+        double tcpu = (cpu_s() - c0) / r;
+        printf("1-thread CPU time: forward %.2f ms/image (batch %zu, %.1f GFLOP/s per core); "
+               "training step %.3f s (batch %zu, %.1f GFLOP/s per core)\n",
+               1e3 * fcpu, B, fl / fcpu / 1e9, tcpu, tb, 3 * fl * tb / tcpu / 1e9);
+        printf("  -> on 2 idle cores with perfect scaling: %.1f images/s forward, %.2f training "
+               "steps/s\n", 2 / fcpu, 2 / tcpu);
+        brisk_set_num_threads(nt);
+        cpu1_fwd = fcpu;
+        cpu1_train = tcpu;
+        cpu1_batch = B;
+    }
+
     if (torch) {
         char dir[] = "/tmp/brisk_bench_unet_XXXXXX";
         if (!mkdtemp(dir)) return 1;
@@ -209,8 +249,8 @@ int main(int argc, char **argv) {
         char cmd[2048];
         snprintf(cmd, sizeof cmd,
                  "OMP_NUM_THREADS=%d %s bench/unet/bench_torch.py %s --threads %d --batches %s "
-                 "--train-batch %zu --seconds %g --check %s",
-                 nt, python, dir, nt, bl, tb, secs, dir);
+                 "--train-batch %zu --seconds %g --check %s --cpu1-batch %zu",
+                 nt, python, dir, nt, bl, tb, secs, dir, cpu1_batch);
         printf("PyTorch eager (%s):\n", cmd);
         fflush(stdout);
         FILE *f = popen(cmd, "r");
@@ -234,6 +274,13 @@ int main(int argc, char **argv) {
             if ((s = strstr(last, key)) && sscanf(s + strlen(key), "%lf", &v) == 1)
                 printf("  training batch %3zu: torch %8.2f steps/s, brisk %8.2f -> brisk/torch %.2fx\n",
                        tb, v, sps, sps / v);
+            if ((s = strstr(last, "\"cpu1_forward_s_per_image\": ")) && sscanf(s + 28, "%lf", &v) == 1)
+                printf("  1-thread CPU time, forward batch %zu: torch %.2f ms/image, brisk %.2f -> "
+                       "brisk/torch speed %.2fx\n", cpu1_batch, 1e3 * v, 1e3 * cpu1_fwd, v / cpu1_fwd);
+            snprintf(key, sizeof key, "\"cpu1_train_s_per_step_%zu\": ", tb);
+            if ((s = strstr(last, key)) && sscanf(s + strlen(key), "%lf", &v) == 1)
+                printf("  1-thread CPU time, training step batch %zu: torch %.3f s, brisk %.3f -> "
+                       "brisk/torch speed %.2fx\n", tb, v, cpu1_train, v / cpu1_train);
         }
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
         if (system(cmd)) fprintf(stderr, "could not remove %s\n", dir);

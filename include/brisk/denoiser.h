@@ -175,7 +175,7 @@ int brisk_pf_solve(const brisk_denoiser *d, const double *x, size_t batch, doubl
  *                                          .npy or JSON arrays; shape=CxHxW for images
  *     gaussian:FILE.json                   {"mean": [...], "std": [...]}
  *     gmm:FILE.json                        brisk_gmm_load
- *     empirical:fashion-mnist[,n=N][,split=train|test][,precision=f32|f64][,dir=PATH]
+ *     empirical:fashion-mnist[,n=N][,split=train|test][,precision=f32|f64][,block=B][,dir=PATH]
  *     empirical:FILE.npy                   points (n, dim) or (n, c, h, w)
  *     unet:DIR                             a diffusers UNet2DModel folder (nn module)
  * The denoiser predicts `pred`. Unknown kinds are BRISK_EUNSUPPORTED listing the valid

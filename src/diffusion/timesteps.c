@@ -59,7 +59,26 @@ size_t brisk__dd_timesteps(const brisk_scheduler_config *c, int n, double *out) 
     return (size_t)n;
 }
 
+/* Drops repeated timesteps, keeping each value's first position, as diffusers' multistep
+ * schedulers do (np.unique(..., return_index=True), indices sorted): with N close to T the
+ * rounded linspace grid repeats values, and a zero-length step would divide by zero. */
+static size_t dedup_keep_first(double *t, size_t m) {
+    size_t k = 0;
+    for (size_t i = 0; i < m; i++) {
+        int seen = 0;
+        for (size_t j = 0; j < k && !seen; j++) seen = t[j] == t[i];
+        if (!seen) t[k++] = t[i];
+    }
+    return k;
+}
+
+static size_t ms_timesteps_raw(const brisk_scheduler_config *c, int n, int last, double *out);
+
 size_t brisk__ms_timesteps(const brisk_scheduler_config *c, int n, int last, double *out) {
+    return dedup_keep_first(out, ms_timesteps_raw(c, n, last, out));
+}
+
+static size_t ms_timesteps_raw(const brisk_scheduler_config *c, int n, int last, double *out) {
     int T = c->num_train_timesteps;
     switch (c->timestep_spacing) {
     case BRISK_SPACING_LINSPACE:

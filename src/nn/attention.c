@@ -8,6 +8,11 @@
  * projections are plain sgemms on the NCHW activations and no transposes are needed.
  * Work items: images for projections, (image, head) for the attention core, fixed chunks
  * of images for weight gradients. */
+/* Let GCC vectorise the exp/sigmoid loops: without this, -ftrapping-math (the default) keeps
+ * the branch-free clamps in nn_expf from being if-converted. Results are unchanged. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
 #include "nn_impl.h"
 
 #include <cblas.h>
@@ -66,12 +71,13 @@ size_t nn_attn_ws(const brisk_attention_desc *d, size_t batch, int train, int nt
 }
 
 static void softmax_rows(float *P, size_t n) {
+    const float lo = nn_exp_lo, hi = nn_exp_hi;
     for (size_t i = 0; i < n; i++) {
         float *r = P + i * n;
         float mx = r[0];
         for (size_t j = 1; j < n; j++)
             if (r[j] > mx) mx = r[j];
-        for (size_t j = 0; j < n; j++) r[j] = nn_expf(r[j] - mx);
+        for (size_t j = 0; j < n; j++) r[j] = nn_expf2(r[j] - mx, lo, hi);
         float s = 0;
         for (size_t j = 0; j < n; j++) s += r[j];
         float inv = 1.0f / s;

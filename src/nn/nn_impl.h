@@ -32,12 +32,15 @@
 
 /* exp(x) in float32 without a library call, so loops over it vectorise: Cody-Waite range
  * reduction x = n ln2 + r and the Cephes expf polynomial on r (relative error about 1e-7,
- * like expf). Arguments are clamped to [-87.3, 88.3]. */
-static inline float nn_expf(float x) {
-    x = x < -87.3f ? -87.3f : (x > 88.3f ? 88.3f : x);
-    float t = x * 1.44269504088896341f;
-    int n = (int)(t + (t >= 0 ? 0.5f : -0.5f));
-    float fn = (float)n;
+ * like expf). x is clamped to [lo, hi]; hot loops pass the bounds nn_exp_lo/nn_exp_hi read
+ * into locals: bounds GCC cannot see stop it from specialising the clamped lanes into a
+ * separate path whose (discarded) results are denormal and slow every lane down 5x. */
+extern float nn_exp_lo, nn_exp_hi; /* -87.3, 88.3 */
+static inline float nn_expf2(float x, float lo, float hi) {
+    x = x > lo ? x : lo;
+    x = x < hi ? x : hi;
+    /* round x / ln2 to nearest with the 1.5 * 2^23 trick (no branch, no libm call) */
+    float fn = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
     float r = x - fn * 0.693359375f + fn * 2.12194440e-4f;
     float p = 1.9875691500e-4f;
     p = p * r + 1.3981999507e-3f;
@@ -50,9 +53,10 @@ static inline float nn_expf(float x) {
         uint32_t u;
         float f;
     } sc;
-    sc.u = (uint32_t)(n + 127) << 23;
+    sc.u = (uint32_t)((int32_t)fn + 127) << 23;
     return p * sc.f;
 }
+static inline float nn_expf(float x) { return nn_expf2(x, -87.3f, 88.3f); }
 
 static inline size_t nn_align(size_t n) { return (n + NN_ALIGN - 1) / NN_ALIGN * NN_ALIGN; }
 

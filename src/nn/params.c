@@ -7,6 +7,8 @@
 #include <math.h>
 #include <string.h>
 
+float nn_exp_lo = -87.3f, nn_exp_hi = 88.3f;
+
 size_t nn_reg_param(nn_registry *reg, const char *name, int ndim, const size_t *shape,
                     int is_weight) {
     if (reg->err) return SIZE_MAX;

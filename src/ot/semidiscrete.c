@@ -137,10 +137,10 @@ int ot_ws_init(ot_ws *w, const brisk_ot *ot, size_t max_m) {
     memset(w, 0, sizeof *w);
     w->nt = num_threads();
     size_t bn = ot->bn < ot->n ? ot->bn : ot->n;
-    size_t bm = ot->bm;
+    size_t bm = ot->bm < max_m ? ot->bm : (max_m ? max_m : 1); /* rows per block <= max_m */
     w->t = brisk_calloc((size_t)w->nt, sizeof *w->t);
     w->hf = brisk_malloc(ot->n * sizeof *w->hf);
-    w->nblocks_cap = max_m / bm + 1;
+    w->nblocks_cap = max_m / ot->bm + 1;
     w->part = brisk_malloc(w->nblocks_cap * sizeof *w->part);
     if (!w->t || !w->hf || !w->part) goto nomem;
     for (int t = 0; t < w->nt; t++) {
