@@ -188,7 +188,8 @@ typedef void (*brisk_config_warn_fn)(void *ctx, const char *what, const char *ke
 
 /* Reads a diffusers scheduler config. `class_name` is a diffusers class
  * ("DDIMScheduler", ...) or "pndm-original:<DDIM|S-PNDM|F-PNDM|FON>"; NULL reads the
- * config's "_class_name". Unknown keys go to `warn` (may be NULL) and are ignored; known
+ * config's "_class_name". `out` is output-only (its previous contents are neither read
+ * nor freed; release it with brisk_scheduler_config_clear). Unknown keys go to `warn` (may be NULL) and are ignored; known
  * keys with values brisk does not support are BRISK_EUNSUPPORTED ("config key
  * 'use_karras_sigmas'=true is not supported"). `what` names the source in messages. */
 int brisk_scheduler_config_from_json(const cJSON *cfg, const char *class_name,

@@ -514,8 +514,7 @@ static int from_json(const cJSON *cfg, const char *class_name, brisk_scheduler_c
                          what);
         goto fail;
     }
-    brisk_scheduler_config_clear(out);
-    *out = c;
+    *out = c; /* out is output-only: whatever it held is not read or freed */
     return BRISK_OK;
 fail:
     brisk_scheduler_config_clear(&c);
