@@ -3,6 +3,7 @@
 
 #include "brisk/io.h"
 #include "brisk/json.h"
+#include "brisk/nn.h"
 
 #include <errno.h>
 #include <math.h>
@@ -294,10 +295,10 @@ int brisk_denoiser_from_spec(const char *spec, brisk_prediction pred, brisk_deno
     if (lk == 9 && !strncmp(spec, "empirical", lk)) return empirical_from_spec(spec, args, pred, out);
     if (lk == 4 && !strncmp(spec, "unet", lk)) {
         if (!*args) return brisk_error(BRISK_EINVAL, "model spec '%s': unet needs a model folder (unet:DIR)", spec);
-        /* TODO(nn issue): return brisk_unet_denoiser_create(args, out) once the nn module
-         * provides `int brisk_unet_denoiser_create(const char *dir, brisk_denoiser **out)`;
-         * then check (*out)->prediction against `pred` (the scheduler's prediction_type). */
-        return brisk_error(BRISK_EUNSUPPORTED, "model spec '%s': unet models need the nn module", spec);
+        /* The model's own prediction type (its scheduler_config.json) is kept; the run API
+         * converts it to the scheduler's. */
+        (void)pred;
+        return brisk_unet_denoiser_create(args, out);
     }
     return brisk_error(BRISK_EUNSUPPORTED, "unknown model kind '%.*s' in spec '%s' (valid kinds: " VALID_KINDS ")",
                        (int)lk, spec, spec);

@@ -36,7 +36,7 @@ expect_error ".png or .npy" "$brisk" sample --model "$g" --scheduler ddim --out 
 expect_error "not image-shaped" "$brisk" sample --model "$g" --scheduler ddim --out "$tmp/a.png"
 expect_error "gaussian, gmm, empirical, unet" "$brisk" sample --model "vae:x" --scheduler ddim --out "$tmp/a.npy"
 expect_error "std='x'" "$brisk" sample --model "gaussian:dim=2,std=x" --scheduler ddim --out "$tmp/a.npy"
-expect_error "nn module" "$brisk" sample --model "unet:models/none" --scheduler ddim --out "$tmp/a.npy"
+expect_error "no such model folder" "$brisk" sample --model "unet:models/none" --scheduler ddim --out "$tmp/a.npy"
 expect_error "nosuch.json" "$brisk" sample --model "gmm:$tmp/nosuch.json" --scheduler ddim --out "$tmp/a.npy"
 expect_error "nosuch.json" "$brisk" sample --model "$g" --scheduler-config "$tmp/nosuch.json" --out "$tmp/a.npy"
 expect_error "PRK" "$brisk" sample --model "$g" --scheduler pndm --steps 2 --out "$tmp/a.npy"
