@@ -29,7 +29,9 @@
  * stream BRISK_OT_STREAM_FIT, key = seed. Scores are computed by blocked cblas_sgemm
  * (a block of source samples against a block of targets) with a running argmax; at most
  * one block of the N x M score matrix exists per thread. Results are identical for a
- * given seed whatever the thread count. Details and measurements: docs/ot.md.
+ * given seed whatever the thread count. The calls parallelise with OpenMP and set
+ * OpenBLAS to one thread while they run (restored afterwards; a process-wide setting, so
+ * do not call them concurrently from several threads). Details: docs/ot.md.
  */
 #ifndef BRISK_OT_H
 #define BRISK_OT_H
