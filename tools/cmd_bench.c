@@ -1,7 +1,8 @@
 /* brisk bench: benchmarks that print tables. `samplers` measures every sampler's true
  * discretisation error against an exact probability-flow solution (docs/bench-samplers.md);
- * `quality` belongs to a later issue. */
+ * `quality` runs the PNDM study on a trained model (tools/bench_quality.c). */
 #include "cli.h"
+#include "quality.h"
 
 #include "brisk/core.h"
 #include "brisk/denoiser.h"
@@ -734,15 +735,11 @@ int cmd_bench(int argc, char **argv) {
         fprintf(fp, "usage: brisk bench SUITE [options]   (brisk bench SUITE --help)\n\n"
                     "suites:\n"
                     "  samplers  sampler error vs NFE against exact probability-flow solutions\n"
-                    "  quality   sample quality of trained models (not implemented yet)\n");
+                    "  quality   FD / KID of samplers on a trained model (the PNDM study)\n");
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "samplers")) return bench_samplers(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "quality")) {
-        fprintf(stderr, "brisk bench quality: not implemented yet (it arrives with the "
-                        "trained-model issue); available: brisk bench samplers\n");
-        return 2;
-    }
+    if (!strcmp(argv[1], "quality")) return bench_quality(argc - 1, argv + 1);
     fprintf(stderr, "brisk bench: unknown suite '%s' (valid: samplers, quality)\n", argv[1]);
     return 2;
 }

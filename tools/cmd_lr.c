@@ -353,6 +353,7 @@ static void plot(const char *path, const series_out *s, size_t ns, size_t steps,
         ser[i].label = s[i].label;
         ser[i].y = s[i].lr;
         ser[i].n = steps;
+        ser[i].x = NULL;
     }
     int rc = brisk_lr_plot_write(path, ser, ns, title, "step");
     if (rc) cli_die_status(rc, NULL);

@@ -182,6 +182,14 @@ void brisk_scheduler_config_default(brisk_scheduler_config *c, brisk_sampler_kin
 void brisk_scheduler_config_clear(brisk_scheduler_config *c);
 /* Deep copy. */
 int brisk_scheduler_config_copy(brisk_scheduler_config *dst, const brisk_scheduler_config *src);
+/* Restricts c's training schedule to its first level + 1 steps (timesteps 0..level keep
+ * their betas and alpha-bars bit for bit): the config becomes beta_schedule trained_betas
+ * with num_train_timesteps = level + 1, so a sampler run with it starts at timestep
+ * `level` instead of T - 1 and its x_T is the state at that level (DPM-OT's data latents,
+ * img2img). Needs 1 <= level < T; rescale_betas_zero_snr is BRISK_EUNSUPPORTED (it would
+ * change the kept betas). Use timestep_spacing trailing (or the reference / grid time
+ * modes) for a grid whose first model call is at `level`. */
+int brisk_scheduler_config_truncate(brisk_scheduler_config *c, int level);
 
 /* Called once per key brisk does not know (the key is ignored). */
 typedef void (*brisk_config_warn_fn)(void *ctx, const char *what, const char *key);

@@ -223,8 +223,10 @@ int brisk_lr_resample(const double *f, size_t n, size_t m, double *out);
 
 typedef struct brisk_lr_series {
     const char *label;
-    const double *y; /* n values, x = 0..n-1 */
+    const double *y; /* n values */
     size_t n;
+    const double *x; /* n increasing x values; NULL: x = 0..n-1. With x given, the points
+                        are also marked (for short series such as metric-vs-NFE curves). */
 } brisk_lr_series;
 /* Writes a line plot with axes, ticks and a legend: FILE.png (rasterised with a built-in
  * font) or FILE.svg (polylines). Written atomically. The format comes from the extension;

@@ -134,6 +134,36 @@ int brisk_scheduler_config_copy(brisk_scheduler_config *dst, const brisk_schedul
     return BRISK_OK;
 }
 
+int brisk_scheduler_config_truncate(brisk_scheduler_config *c, int level) {
+    BRISK_ASSERT(c);
+    if (c->rescale_betas_zero_snr)
+        return brisk_error(BRISK_EUNSUPPORTED,
+                           "starting at an intermediate level with rescale_betas_zero_snr is not "
+                           "supported (the rescaling would change the kept betas)");
+    brisk_noise_schedule ns;
+    int rc = brisk_noise_schedule_init(&ns, c);
+    if (rc) return rc;
+    if (level < 1 || level >= ns.T) {
+        int T = ns.T;
+        brisk_noise_schedule_free(&ns);
+        return brisk_error(BRISK_EINVAL, "start level %d is outside 1..%d (the schedule has %d steps)",
+                           level, T - 1, T);
+    }
+    double *b = brisk_malloc((size_t)(level + 1) * sizeof(double));
+    if (!b) {
+        brisk_noise_schedule_free(&ns);
+        return BRISK_ENOMEM;
+    }
+    memcpy(b, ns.betas, (size_t)(level + 1) * sizeof(double));
+    brisk_noise_schedule_free(&ns);
+    brisk_free(c->trained_betas);
+    c->trained_betas = b;
+    c->n_trained_betas = (size_t)(level + 1);
+    c->beta_schedule = BRISK_BETA_TRAINED;
+    c->num_train_timesteps = level + 1;
+    return BRISK_OK;
+}
+
 /* ---- noise schedule ------------------------------------------------------------------ */
 
 /* torch.linspace(start, end, n, dtype=float32) on the CPU: float arithmetic, the first

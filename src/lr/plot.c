@@ -121,11 +121,22 @@ typedef struct frame {
     double x0, x1, y0, y1;
 } frame;
 
+static double xv(const brisk_lr_series *s, size_t k) { return s->x ? s->x[k] : (double)k; }
+
 static void compute_frame(const brisk_lr_series *s, size_t ns, frame *f) {
-    double ymin = 0, ymax = 0, xmax = 1;
-    int any = 0;
+    double ymin = 0, ymax = 0, xmax = 1, xmin = 0;
+    int any = 0, anyx = 0;
     for (size_t i = 0; i < ns; i++) {
-        if (s[i].n > 1 && (double)(s[i].n - 1) > xmax) xmax = (double)(s[i].n - 1);
+        if (s[i].x) {
+            for (size_t k = 0; k < s[i].n; k++) {
+                if (!anyx || s[i].x[k] > xmax) xmax = s[i].x[k];
+                if (!anyx || s[i].x[k] < xmin) xmin = s[i].x[k];
+                anyx = 1;
+            }
+        } else {
+            if (s[i].n > 1 && (double)(s[i].n - 1) > xmax) xmax = (double)(s[i].n - 1);
+            if (anyx && xmin > 0) xmin = 0;
+        }
         for (size_t k = 0; k < s[i].n; k++) {
             double v = s[i].y[k];
             if (!isfinite(v)) continue;
@@ -136,7 +147,8 @@ static void compute_frame(const brisk_lr_series *s, size_t ns, frame *f) {
     }
     if (ymin > 0) ymin = 0;
     if (!(ymax > ymin)) ymax = ymin + 1;
-    f->x0 = 0;
+    if (!(xmax > xmin)) xmax = xmin + 1;
+    f->x0 = xmin;
     f->x1 = xmax;
     f->y0 = ymin;
     f->y1 = ymax + 0.05 * (ymax - ymin);
@@ -159,7 +171,7 @@ static void legend_place(const brisk_lr_series *s, size_t ns, const frame *f, in
             size_t stride = s[i].n > 4000 ? s[i].n / 4000 : 1;
             for (size_t k = 0; k < s[i].n; k += stride) {
                 if (!isfinite(s[i].y[k])) continue;
-                double x = map_x(f, (double)k), y = map_y(f, s[i].y[k]);
+                double x = map_x(f, xv(&s[i], k)), y = map_y(f, s[i].y[k]);
                 hits += x >= cx[c] - 4 && x <= cx[c] + w + 4 && y >= cy[c] - 4 && y <= cy[c] + h + 4;
             }
         }
@@ -205,9 +217,10 @@ static int write_png(const char *path, const brisk_lr_series *s, size_t ns, cons
                 have = 0;
                 continue;
             }
-            int x = (int)lround(map_x(f, (double)k)), y = (int)lround(map_y(f, s[i].y[k]));
+            int x = (int)lround(map_x(f, xv(&s[i], k))), y = (int)lround(map_y(f, s[i].y[k]));
             if (have) line(&c, px, py, x, y, col, 2);
             else put(&c, x, y, col);
+            if (s[i].x) fill_rect(&c, x - 3, y - 3, x + 3, y + 3, col);
             px = x;
             py = y;
             have = 1;
@@ -326,13 +339,13 @@ static int write_svg(const char *path, const brisk_lr_series *s, size_t ns, cons
         if (n <= 4 * cols) {
             for (size_t k = 0; k < n; k++)
                 if (isfinite(s[i].y[k]))
-                    sb_printf(&b, "%.2f,%.2f ", map_x(f, (double)k), map_y(f, s[i].y[k]));
+                    sb_printf(&b, "%.2f,%.2f ", map_x(f, xv(&s[i], k)), map_y(f, s[i].y[k]));
         } else { /* per pixel column: first, min, max, last in index order */
             size_t k = 0;
             while (k < n) {
-                size_t col = (size_t)(map_x(f, (double)k) - ML);
+                size_t col = (size_t)(map_x(f, xv(&s[i], k)) - ML);
                 size_t e = k, kmin = k, kmax = k;
-                while (e < n && (size_t)(map_x(f, (double)e) - ML) == col) {
+                while (e < n && (size_t)(map_x(f, xv(&s[i], e)) - ML) == col) {
                     if (s[i].y[e] < s[i].y[kmin]) kmin = e;
                     if (s[i].y[e] > s[i].y[kmax]) kmax = e;
                     e++;
@@ -340,7 +353,7 @@ static int write_svg(const char *path, const brisk_lr_series *s, size_t ns, cons
                 size_t pick[4] = {k, kmin < kmax ? kmin : kmax, kmin < kmax ? kmax : kmin, e - 1};
                 for (int q = 0; q < 4; q++)
                     if ((q == 0 || pick[q] != pick[q - 1]) && isfinite(s[i].y[pick[q]]))
-                        sb_printf(&b, "%.2f,%.2f ", map_x(f, (double)pick[q]), map_y(f, s[i].y[pick[q]]));
+                        sb_printf(&b, "%.2f,%.2f ", map_x(f, xv(&s[i], pick[q])), map_y(f, s[i].y[pick[q]]));
                 k = e;
             }
         }

@@ -18,7 +18,7 @@ int main(void) {
     static double ya[5000], yb[5000];
     ASSERT_OK(brisk_lr_values(a, 5000, NULL, ya, NULL));
     ASSERT_OK(brisk_lr_values(b, 5000, NULL, yb, NULL));
-    brisk_lr_series s[2] = {{"OneCycleLR(max_lr=0.1)", ya, 5000}, {"rex <sampled>", yb, 5000}};
+    brisk_lr_series s[2] = {{"OneCycleLR(max_lr=0.1)", ya, 5000, NULL}, {"rex <sampled>", yb, 5000, NULL}};
     char png[128], svg[128], bad[128];
     snprintf(png, sizeof png, "%s/lr.png", dir);
     snprintf(svg, sizeof svg, "%s/lr.svg", dir);

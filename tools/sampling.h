@@ -1,0 +1,42 @@
+/* Sampler options shared by `brisk sample`, `brisk eval` and `brisk bench quality`:
+ * scheduler choice and overrides, the model, and the DPM-OT start. */
+#ifndef BRISK_TOOLS_SAMPLING_H
+#define BRISK_TOOLS_SAMPLING_H
+
+#include "brisk/eval.h"
+
+#include <stdio.h>
+
+typedef struct sampling_opts {
+    const char *model, *sched_name, *sched_file, *time_mode, *spacing;
+    double eta;
+    int eta_given;
+    const char *ot_h, *ot_targets; /* DPM-OT start */
+    long ot_level;                 /* -1: none given */
+} sampling_opts;
+
+typedef struct sampling_state {
+    brisk_scheduler_config cfg;
+    brisk_scheduler *sched;
+    brisk_denoiser *den;
+    double load_seconds;
+    /* DPM-OT */
+    brisk_array ot_y;
+    brisk_ot *ot;
+    double *ot_h;
+    double ot_alpha_bar;
+} sampling_state;
+
+void sampling_opts_init(sampling_opts *o);
+/* Consumes argv[*i] (and its value) if it is one of the shared options. */
+int sampling_parse_opt(int argc, char **argv, int *i, sampling_opts *o);
+/* The shared options' help lines. */
+void sampling_usage(FILE *fp);
+/* Builds the scheduler (checking `steps` before loading the model), the denoiser and the
+ * OT start. Exits with a one-line error naming the option on failure. */
+void sampling_setup(const sampling_opts *o, int steps, sampling_state *st);
+/* Fills generate options' OT members from the state. */
+void sampling_generate_options(const sampling_state *st, brisk_generate_options *go);
+void sampling_state_free(sampling_state *st);
+
+#endif
