@@ -72,9 +72,13 @@ static size_t parse_methods(const char *spec, entry *e, size_t max, char names[]
             cli_die("--methods: '%s' is not NAME[/TIME_MODE]:STEPS,...", tok);
         *colon = 0;
         if (strlen(tok) >= 48) cli_die("--methods: name '%s' is too long", tok);
-        if (*n_names == MAX_METHODS) cli_die("--methods: at most %d methods", MAX_METHODS);
-        size_t mi = (*n_names)++;
-        snprintf(names[mi], 48, "%s", tok);
+        size_t mi = 0;
+        while (mi < *n_names && strcmp(names[mi], tok)) mi++; /* "ddim:10 ... ddim:1000" */
+        if (mi == *n_names) {
+            if (*n_names == MAX_METHODS) cli_die("--methods: at most %d methods", MAX_METHODS);
+            (*n_names)++;
+            snprintf(names[mi], 48, "%s", tok);
+        }
         char sched[48], mode[48] = "";
         snprintf(sched, sizeof sched, "%s", tok);
         char *slash = strchr(sched, '/');
@@ -397,19 +401,21 @@ int bench_quality(int argc, char **argv) {
         sampling_state_free(&st);
         save_json(out, doc);
     }
-    /* paired comparisons: each PNDM-family method at 50 steps against DDIM at 250 and 1000 */
+    /* paired comparisons: each PNDM-family method at 50 steps against DDIM at 1000 and 250
+     * steps: diffusers' (x0 clipped) and the PNDM authors' unclipped update in grid mode */
     cJSON_DeleteItemFromObjectCaseSensitive(doc, "comparisons");
     cJSON *cmp = cJSON_AddArrayToObject(doc, "comparisons");
     const char *pndm_like[] = {"fpndm", "plms", "spndm", "fpndm/grid", "plms/grid", "spndm/grid"};
+    const char *refs[] = {"pseudo-euler/grid", "ddim"};
     int ref_steps[] = {1000, 250};
     for (size_t a = 0; a < sizeof pndm_like / sizeof *pndm_like; a++) {
         const cJSON *ea = find_entry(entries, pndm_like[a], 50);
         if (!ea) continue;
-        for (size_t r = 0; r < 2; r++) {
-            const cJSON *eb = find_entry(entries, "ddim", ref_steps[r]);
-            if (!eb) continue;
-            compare(cmp, ea, eb, "fd", (size_t)n_boot);
-        }
+        for (size_t m = 0; m < 2; m++)
+            for (size_t r = 0; r < 2; r++) {
+                const cJSON *eb = find_entry(entries, refs[m], ref_steps[r]);
+                if (eb) compare(cmp, ea, eb, "fd", (size_t)n_boot);
+            }
     }
     save_json(out, doc);
     write_outputs(doc, md_path, plot_path, K, S, names, n_names);

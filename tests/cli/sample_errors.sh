@@ -42,7 +42,7 @@ expect_error "nosuch.json" "$brisk" sample --model "$g" --scheduler-config "$tmp
 expect_error "PRK" "$brisk" sample --model "$g" --scheduler pndm --steps 2 --out "$tmp/a.npy"
 [ -e "$tmp/a.npy" ] && { echo "FAIL: an output file was written by a failing run"; fail=1; }
 
-expect_error "not implemented yet" "$brisk" bench quality
+expect_error "--out FILE.json is required" "$brisk" bench quality
 expect_error "unknown suite" "$brisk" bench nosuch
 expect_error "--steps" "$brisk" bench samplers --steps 5,x
 expect_error "unknown sampler" "$brisk" bench samplers --samplers nosuch

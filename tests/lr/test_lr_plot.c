@@ -43,6 +43,22 @@ int main(void) {
     for (const char *p = strstr(text, "points=\""); p && *p && *p != '/'; p++) points += *p == ',';
     ASSERT_TRUE(points < 4000);
     brisk_free(text);
+    /* explicit x values: points are placed by x, not by index */
+    const double xv[4] = {1.0, 1.3, 2.0, 3.0}, yv[4] = {90, 80, 60, 65};
+    brisk_lr_series sx = {"fd", yv, 4, xv};
+    ASSERT_OK(brisk_lr_plot_write(svg, &sx, 1, "FD vs NFE", "log10 NFE"));
+    ASSERT_OK(brisk_lr_plot_write(png, &sx, 1, "FD vs NFE", "log10 NFE"));
+    ASSERT_OK(brisk_read_file(svg, &text, &len));
+    const char *pts = strstr(text, "stroke=\"#1f77b4\" stroke-width=\"2\" points=\"");
+    ASSERT_TRUE(pts != NULL);
+    pts = strstr(pts, "points=\"") + 8;
+    double px[4], py[4];
+    ASSERT_EQ(sscanf(pts, "%lf,%lf %lf,%lf %lf,%lf %lf,%lf", &px[0], &py[0], &px[1], &py[1], &px[2],
+                     &py[2], &px[3], &py[3]), 8);
+    ASSERT_NEAR((px[1] - px[0]) / (px[3] - px[0]), 0.15, 0.01);
+    ASSERT_NEAR((px[2] - px[0]) / (px[3] - px[0]), 0.5, 0.01);
+    ASSERT_TRUE(py[2] > py[0]); /* smaller y lower on the page (larger SVG y) */
+    brisk_free(text);
     brisk_lr_free(a);
     brisk_lr_free(b);
     char cmd[128];
