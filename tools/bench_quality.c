@@ -374,8 +374,6 @@ int bench_quality(int argc, char **argv) {
         for (size_t s = 0; s < S; s++) {
             char label[96];
             snprintf(label, sizeof label, "%s@%d seed %zu", e->method, e->steps, s);
-            cli_progress bar;
-            cli_progress_start(&bar, label, 0);
             brisk_generate_options go;
             brisk_generate_options_default(&go);
             go.seed = s;

@@ -86,19 +86,6 @@ static int write_stats(const char *dir, const char *clf_dir, const char *split_n
     return 0;
 }
 
-typedef struct progress_ctx {
-    cli_progress bar;
-    int quiet;
-} progress_ctx;
-
-static int on_progress(void *vctx, size_t done, size_t planned) {
-    progress_ctx *p = vctx;
-    if (p->quiet || !planned) return 0;
-    p->bar.total = planned;
-    cli_progress_update(&p->bar, done, NULL);
-    return 0;
-}
-
 static void print_table(const cJSON *report) {
     const cJSON *per = cJSON_GetObjectItemCaseSensitive(report, "per_seed");
     const cJSON *e;
@@ -286,16 +273,16 @@ int cmd_eval(int argc, char **argv) {
         if (!img) cli_die_status(BRISK_ENOMEM, "eval");
         size_t nfe = 0;
         for (size_t k = 0; k < n_seeds; k++) {
-            progress_ctx pc = {.quiet = quiet};
             char label[64];
             snprintf(label, sizeof label, "seed %llu", seeds[k]);
-            cli_progress_start(&pc.bar, label, 0);
+            sampling_progress pc;
+            sampling_progress_start(&pc, label, quiet);
             brisk_generate_options go;
             brisk_generate_options_default(&go);
             sampling_generate_options(&st, &go);
             go.seed = seeds[k];
             go.batch = (size_t)batch;
-            go.progress = on_progress;
+            go.progress = sampling_progress_cb;
             go.progress_ctx = &pc;
             brisk_generate_stats gs;
             if ((rc = brisk_generate(st.sched, st.den, (int)steps, K, &go, img, &gs)))

@@ -41,21 +41,6 @@ static int ends_with(const char *s, const char *suffix) {
     return a >= b && !strcmp(s + a - b, suffix);
 }
 
-typedef struct progress_ctx {
-    cli_progress bar;
-    int drawn;
-    int quiet;
-} progress_ctx;
-
-static int on_progress(void *vctx, size_t done, size_t planned) {
-    progress_ctx *p = vctx;
-    if (p->quiet || !planned) return 0;
-    p->bar.total = planned;
-    cli_progress_update(&p->bar, done, NULL);
-    p->drawn = 1;
-    return 0;
-}
-
 int cmd_sample(int argc, char **argv) {
     sampling_opts so;
     sampling_opts_init(&so);
@@ -121,13 +106,13 @@ int cmd_sample(int argc, char **argv) {
     int64_t *cells = idx_out ? brisk_malloc(K * sizeof(int64_t)) : NULL;
     if (!result || (idx_out && !cells)) cli_die_status(BRISK_ENOMEM, "sample");
 
-    progress_ctx pc = {.quiet = quiet};
-    cli_progress_start(&pc.bar, "sampling", 0);
+    sampling_progress pc;
+    sampling_progress_start(&pc, "sampling", quiet);
     brisk_generate_options go;
     brisk_generate_options_default(&go);
     go.seed = seed;
     go.batch = Bm;
-    go.progress = on_progress;
+    go.progress = sampling_progress_cb;
     go.progress_ctx = &pc;
     sampling_generate_options(&st, &go);
     go.ot_index = cells;

@@ -144,3 +144,18 @@ void sampling_state_free(sampling_state *st) {
     brisk_array_free(&st->ot_y);
     memset(st, 0, sizeof *st);
 }
+
+void sampling_progress_start(sampling_progress *p, const char *label, int quiet) {
+    memset(p, 0, sizeof *p);
+    p->quiet = quiet;
+    cli_progress_start(&p->bar, label, 0);
+}
+
+int sampling_progress_cb(void *vctx, size_t done, size_t planned) {
+    sampling_progress *p = vctx;
+    if (p->quiet || !planned) return 0;
+    p->bar.total = planned;
+    cli_progress_update(&p->bar, done, NULL);
+    p->drawn = 1;
+    return 0;
+}

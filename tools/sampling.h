@@ -5,6 +5,8 @@
 
 #include "brisk/eval.h"
 
+#include "cli.h"
+
 #include <stdio.h>
 
 typedef struct sampling_opts {
@@ -38,5 +40,14 @@ void sampling_setup(const sampling_opts *o, int steps, sampling_state *st);
 /* Fills generate options' OT members from the state. */
 void sampling_generate_options(const sampling_state *st, brisk_generate_options *go);
 void sampling_state_free(sampling_state *st);
+
+/* A progress bar for brisk_generate_options.progress (progress_ctx = the struct). */
+typedef struct sampling_progress {
+    cli_progress bar;
+    int drawn; /* something is on the terminal line */
+    int quiet;
+} sampling_progress;
+void sampling_progress_start(sampling_progress *p, const char *label, int quiet);
+int sampling_progress_cb(void *ctx, size_t calls_done, size_t calls_planned);
 
 #endif
