@@ -33,6 +33,17 @@ int sampling_parse_opt(int argc, char **argv, int *i, sampling_opts *o) {
         o->eta_given = 1;
         return 1;
     }
+    if (cli_opt(argc, argv, i, "--clip-sample", &v)) {
+        if (!strcmp(v, "on")) o->clip_sample = 1;
+        else if (!strcmp(v, "off")) o->clip_sample = 0;
+        else cli_die("--clip-sample: '%s' is not on or off", v);
+        o->clip_sample_given = 1;
+        return 1;
+    }
+    if (!strcmp(argv[*i], "--use-clipped-model-output")) {
+        o->use_clipped_model_output = 1;
+        return 1;
+    }
     return 0;
 }
 
@@ -47,6 +58,10 @@ void sampling_usage(FILE *fp) {
             "  --time-mode M            diffusers | reference | grid (default: the config's)\n"
             "  --timestep-spacing S     leading | linspace | trailing (default: the config's)\n"
             "  --eta E                  DDIM eta (default 0: deterministic)\n"
+            "  --clip-sample on|off     clip the predicted x0 to [-1, 1] (ddpm, ddim, heun;\n"
+            "                           diffusers' default: on for ddpm and ddim)\n"
+            "  --use-clipped-model-output  DDIM: step with the epsilon of the clipped x0, as\n"
+            "                           diffusers' step(use_clipped_model_output=True)\n"
             "DPM-OT start (docs/ot.md): noise -> the data latent of its OT cell, then the sampler\n"
             "runs its --steps from that level (timestep_spacing trailing and, for the PNDM\n"
             "authors' samplers, grid time mode unless given):\n"
@@ -86,6 +101,18 @@ void sampling_setup(const sampling_opts *o, int steps, sampling_state *st) {
             cli_die("--eta: applies to the ddim scheduler only (this one is %s)",
                     brisk_sampler_kind_name(cfg->kind));
         cfg->eta = o->eta;
+    }
+    if (o->clip_sample_given) {
+        if (cfg->kind != BRISK_SAMPLER_DDPM && cfg->kind != BRISK_SAMPLER_DDIM && cfg->kind != BRISK_SAMPLER_HEUN)
+            cli_die("--clip-sample: applies to ddpm, ddim and heun only (this one is %s)",
+                    brisk_sampler_kind_name(cfg->kind));
+        cfg->clip_sample = o->clip_sample;
+    }
+    if (o->use_clipped_model_output) {
+        if (cfg->kind != BRISK_SAMPLER_DDIM)
+            cli_die("--use-clipped-model-output: applies to the ddim scheduler only (this one is %s)",
+                    brisk_sampler_kind_name(cfg->kind));
+        cfg->use_clipped_model_output = 1;
     }
     if (any_ot) {
         if (cfg->kind == BRISK_SAMPLER_PF) cli_die("--ot: the adaptive pf sampler cannot start from OT latents");

@@ -13,6 +13,8 @@ typedef struct sampling_opts {
     const char *model, *sched_name, *sched_file, *time_mode, *spacing;
     double eta;
     int eta_given;
+    int clip_sample, clip_sample_given; /* --clip-sample on|off */
+    int use_clipped_model_output;
     const char *ot_h, *ot_targets; /* DPM-OT start */
     long ot_level;                 /* -1: none given */
 } sampling_opts;

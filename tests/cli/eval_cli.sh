@@ -7,18 +7,8 @@ B="$1"
 T=$(mktemp -d /tmp/brisk_eval_cli.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/common.bash"
 PY=/usr/bin/python3
-
-expect_error() {
-    local want=$1 needle=$2
-    shift 2
-    "$@" >"$T/out" 2>"$T/err"
-    local rc=$?
-    [ "$rc" -eq "$want" ] || fail "exit $rc (want $want): $*"
-    grep -qF -- "$needle" "$T/err" || fail "stderr lacks '$needle': $* -> $(cat "$T/err")"
-    [ "$(wc -l <"$T/err")" -eq 1 ] || fail "stderr is not one line: $* -> $(cat "$T/err")"
-}
 
 "$B" eval --help | grep -q "write-stats" || fail "eval --help"
 "$B" bench quality --help | grep -q "resume" || fail "bench quality --help"

@@ -7,18 +7,7 @@ D=tests/data/ot
 T=$(mktemp -d /tmp/brisk_ot_cli.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-
-# expect_error EXIT_CODE NEEDLE CMD...: non-zero exit, one stderr line containing NEEDLE.
-expect_error() {
-    local want=$1 needle=$2
-    shift 2
-    "$@" >"$T/out" 2>"$T/err"
-    local rc=$?
-    [ "$rc" -eq "$want" ] || fail "exit $rc (want $want): $*"
-    grep -qF -- "$needle" "$T/err" || fail "stderr lacks '$needle': $* -> $(cat "$T/err")"
-    [ "$(wc -l <"$T/err")" -eq 1 ] || fail "stderr is not one line: $* -> $(cat "$T/err")"
-}
+. "$(dirname "$0")/common.bash"
 
 # --- the contract: writes h as a rank-1 float64 .npy of length N -------------------------
 "$B" ot fit --targets $D/cli_y20x8.npy --out "$T/h.npy" --seed 3 --tol 0.02 --max-iter 200 \

@@ -7,17 +7,8 @@ B="$1"
 T=$(mktemp -d /tmp/brisk_sample_ot.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/common.bash"
 PY=/usr/bin/python3
-expect_error() {
-    local want=$1 needle=$2
-    shift 2
-    "$@" >"$T/out" 2>"$T/err"
-    local rc=$?
-    [ "$rc" -eq "$want" ] || fail "exit $rc (want $want): $*"
-    grep -qF -- "$needle" "$T/err" || fail "stderr lacks '$needle': $* -> $(cat "$T/err")"
-    [ "$(wc -l <"$T/err")" -eq 1 ] || fail "stderr is not one line: $* -> $(cat "$T/err")"
-}
 
 "$B" ot latents --data fashion-mnist --level 100 --num 64 --seed 0 --out "$T/lat.npy" >/dev/null || fail "latents"
 "$B" ot fit --targets "$T/lat.npy" --out "$T/h.npy" --seed 0 --max-iter 20 --quiet >/dev/null || fail "fit"

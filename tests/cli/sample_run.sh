@@ -50,6 +50,20 @@ JSON
 check "gmm + scheduler config runs (PLMS: NFE 26)" "grep -q 'NFE 26 per sample' '$tmp/log'"
 check "unknown config key reported" "grep -q 'my_unknown_key' '$tmp/err'"
 
+# x0 clipping switches: --clip-sample off is the config key clip_sample=false, and both
+# switches change DDIM's output on a model whose x0 lies outside [-1, 1]
+far="gaussian:dim=4,mean=1.5,std=0.4"
+cat >"$tmp/noclip.json" <<'JSON'
+{"_class_name": "DDIMScheduler", "clip_sample": false}
+JSON
+"$brisk" sample --model "$far" --scheduler ddim --steps 10 --num-samples 6 --seed 2 --out "$tmp/c_on.npy" --quiet >/dev/null
+"$brisk" sample --model "$far" --scheduler ddim --clip-sample off --steps 10 --num-samples 6 --seed 2 --out "$tmp/c_off.npy" --quiet >/dev/null
+"$brisk" sample --model "$far" --scheduler-config "$tmp/noclip.json" --steps 10 --num-samples 6 --seed 2 --out "$tmp/c_cfg.npy" --quiet >/dev/null
+"$brisk" sample --model "$far" --scheduler ddim --use-clipped-model-output --steps 10 --num-samples 6 --seed 2 --out "$tmp/c_eps.npy" --quiet >/dev/null
+check "--clip-sample off equals clip_sample=false in a config" "cmp -s '$tmp/c_off.npy' '$tmp/c_cfg.npy'"
+check "--clip-sample off changes the samples" "! cmp -s '$tmp/c_on.npy' '$tmp/c_off.npy'"
+check "--use-clipped-model-output changes the samples" "! cmp -s '$tmp/c_on.npy' '$tmp/c_eps.npy'"
+
 if [ -f "${BRISK_FASHION_MNIST:-/usr/share/datasets/fashion-mnist}/train-images-idx3-ubyte.gz" ]; then
   "$brisk" sample --model "empirical:fashion-mnist,n=500" --scheduler fpndm --steps 10 \
     --num-samples 4 --seed 0 --out "$tmp/f.png" --quiet >"$tmp/log"
