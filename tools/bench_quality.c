@@ -31,6 +31,8 @@ typedef struct entry {
     char method[48];     /* "fpndm" or "fpndm/grid" */
     char sched[48];      /* scheduler name */
     char time_mode[48];  /* "" = the sampler's default */
+    int clip_sample;     /* -1: the sampler's default; 0 "+noclip"; 1 "+clip" */
+    int clipped_eps;     /* "+clipped-eps": DDIM use_clipped_model_output */
     int steps;
     int method_index;
 } entry;
@@ -47,8 +49,10 @@ static void usage(FILE *fp) {
             "  --model SPEC         default unet:models/fmnist-unet\n"
             "  --num-samples K      samples per seed and entry (default 500)\n"
             "  --seeds S            seeds 0..S-1 (default 3; at least 2 for intervals)\n"
-            "  --methods LIST       space-separated NAME[/TIME_MODE]:STEPS,STEPS,... (default\n"
-            "                       \"%s\")\n"
+            "  --methods LIST       space-separated NAME[/TIME_MODE][+MOD...]:STEPS,STEPS,...\n"
+            "                       (default \"%s\");\n"
+            "                       MOD: noclip | clip (x0 clipping, ddpm/ddim/heun) |\n"
+            "                       clipped-eps (DDIM use_clipped_model_output)\n"
             "  --out FILE.json      results, rewritten atomically after every entry (required)\n"
             "  --resume             keep the entries already in --out (same model, K and seeds)\n"
             "  --markdown FILE.md   the results table (default: next to --out, .md)\n"
@@ -69,7 +73,7 @@ static size_t parse_methods(const char *spec, entry *e, size_t max, char names[]
     for (char *tok = strtok_r(copy, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save)) {
         char *colon = strchr(tok, ':');
         if (!colon || colon == tok || !colon[1])
-            cli_die("--methods: '%s' is not NAME[/TIME_MODE]:STEPS,...", tok);
+            cli_die("--methods: '%s' is not NAME[/TIME_MODE][+MOD...]:STEPS,...", tok);
         *colon = 0;
         if (strlen(tok) >= 48) cli_die("--methods: name '%s' is too long", tok);
         size_t mi = 0;
@@ -81,6 +85,20 @@ static size_t parse_methods(const char *spec, entry *e, size_t max, char names[]
         }
         char sched[48], mode[48] = "";
         snprintf(sched, sizeof sched, "%s", tok);
+        int clip = -1, clipped_eps = 0;
+        char *plus = strchr(sched, '+');
+        if (plus) {
+            *plus = 0;
+            for (char *m = plus + 1; m;) {
+                char *next = strchr(m, '+');
+                if (next) *next++ = 0;
+                if (!strcmp(m, "noclip")) clip = 0;
+                else if (!strcmp(m, "clip")) clip = 1;
+                else if (!strcmp(m, "clipped-eps")) clipped_eps = 1;
+                else cli_die("--methods: '%s' in '%s' is not a modifier (noclip, clip, clipped-eps)", m, tok);
+                m = next;
+            }
+        }
         char *slash = strchr(sched, '/');
         if (slash) {
             *slash = 0;
@@ -91,6 +109,10 @@ static size_t parse_methods(const char *spec, entry *e, size_t max, char names[]
         brisk_sampler_kind kind;
         if (brisk_sampler_kind_from_name(sched, &kind)) cli_die_status(BRISK_EINVAL, "--methods");
         if (kind == BRISK_SAMPLER_PF) cli_die("--methods: pf is adaptive (no step counts)");
+        if (clip >= 0 && kind != BRISK_SAMPLER_DDPM && kind != BRISK_SAMPLER_DDIM && kind != BRISK_SAMPLER_HEUN)
+            cli_die("--methods: '%s': x0 clipping applies to ddpm, ddim and heun only", tok);
+        if (clipped_eps && kind != BRISK_SAMPLER_DDIM)
+            cli_die("--methods: '%s': clipped-eps applies to ddim only", tok);
         char *save2 = NULL;
         for (char *st = strtok_r(colon + 1, ",", &save2); st; st = strtok_r(NULL, ",", &save2)) {
             long k = cli_long("--methods", st);
@@ -99,6 +121,8 @@ static size_t parse_methods(const char *spec, entry *e, size_t max, char names[]
             snprintf(e[n].method, sizeof e[n].method, "%.47s", names[mi]);
             snprintf(e[n].sched, sizeof e[n].sched, "%s", sched);
             snprintf(e[n].time_mode, sizeof e[n].time_mode, "%s", mode);
+            e[n].clip_sample = clip;
+            e[n].clipped_eps = clipped_eps;
             e[n].steps = (int)k;
             e[n].method_index = (int)mi;
             n++;
@@ -356,6 +380,9 @@ int bench_quality(int argc, char **argv) {
         so.model = model;
         so.sched_name = e->sched;
         so.time_mode = e->time_mode[0] ? e->time_mode : NULL;
+        so.clip_sample_given = e->clip_sample >= 0;
+        so.clip_sample = e->clip_sample > 0;
+        so.use_clipped_model_output = e->clipped_eps;
         sampling_state st;
         sampling_setup(&so, e->steps, &st);
         if (st.den->dim != q.image_dim)
@@ -368,6 +395,8 @@ int bench_quality(int argc, char **argv) {
         cJSON_AddStringToObject(je, "scheduler", e->sched);
         cJSON_AddStringToObject(je, "time_mode", brisk_time_mode_name(st.cfg.time_mode));
         cJSON_AddStringToObject(je, "timestep_spacing", brisk_timestep_spacing_name(st.cfg.timestep_spacing));
+        cJSON_AddBoolToObject(je, "clip_sample", st.cfg.clip_sample != 0);
+        cJSON_AddBoolToObject(je, "use_clipped_model_output", st.cfg.use_clipped_model_output != 0);
         cJSON_AddNumberToObject(je, "steps", e->steps);
         cJSON *per = cJSON_AddArrayToObject(je, "per_seed");
         size_t nfe = 0;

@@ -72,18 +72,25 @@ assert all(len(x["per_seed"]) == 2 for x in e)
 assert e[2]["time_mode"] == "grid"
 PYEOF
 cp "$T/q.json" "$T/q1.json"
-"$B" "${Q[@]}" --resume --methods "ddim:2,3 fpndm/grid:3 plms:3" >/dev/null 2>"$T/err" || fail "resume: $(cat "$T/err")"
+"$B" "${Q[@]}" --resume --methods "ddim:2,3 fpndm/grid:3 plms:3 ddim+noclip+clipped-eps:3" >/dev/null 2>"$T/err" || fail "resume: $(cat "$T/err")"
 $PY - "$T/q1.json" "$T/q.json" <<'PYEOF' || fail "resume kept entries"
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:])
 for x, y in zip(a["entries"], b["entries"][:3]):
     assert x == y, ("resumed entry changed", x, y)
 assert b["entries"][3]["method"] == "plms"
+m = b["entries"][4]
+assert m["method"] == "ddim+noclip+clipped-eps" and m["scheduler"] == "ddim", m
+assert m["clip_sample"] is False and m["use_clipped_model_output"] is True, m
+assert b["entries"][1]["clip_sample"] is True and b["entries"][1]["use_clipped_model_output"] is False
 PYEOF
 expect_error 1 "another model" "$B" bench quality --model empirical:fashion-mnist,n=200 --methods "ddim:2" \
     --num-samples 8 --seeds 2 --out "$T/q.json" --resume --quiet
 expect_error 1 "--methods" "$B" bench quality --methods "ddim" --out "$T/x.json"
 expect_error 1 "--methods" "$B" bench quality --methods "nosuch:10" --out "$T/x.json"
+expect_error 1 "not a modifier" "$B" bench quality --methods "ddim+bogus:10" --out "$T/x.json"
+expect_error 1 "ddim only" "$B" bench quality --methods "plms+clipped-eps:10" --out "$T/x.json"
+expect_error 1 "ddpm, ddim and heun" "$B" bench quality --methods "unipc+noclip:10" --out "$T/x.json"
 
 # --- bad input ----------------------------------------------------------------------------
 $PY -c "
