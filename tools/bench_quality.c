@@ -56,7 +56,9 @@ static void usage(FILE *fp) {
             "  --out FILE.json      results, rewritten atomically after every entry (required)\n"
             "  --resume             keep the entries already in --out (same model, K and seeds)\n"
             "  --markdown FILE.md   the results table (default: next to --out, .md)\n"
-            "  --plot FILE.png      FD against NFE, log10 x axis (default: next to --out, .png)\n"
+            "  --plot FILE.png      FD against NFE, log10 x axis (default: next to --out, .png);\n"
+            "                       when some entries score above 1.5x the best FD, FILE-zoom.png\n"
+            "                       shows only the points below that\n"
             "  --batch B            samples per sampler run (default 64)\n"
             "  --classifier DIR --stats DIR --real-num N --bootstrap B   as in 'brisk eval'\n"
             "  --threads T          worker threads (default: all)\n"
@@ -201,8 +203,51 @@ static void compare(cJSON *out, const cJSON *a, const cJSON *b, const char *key,
     cJSON_AddItemToArray(out, c);
 }
 
-static void write_outputs(const cJSON *doc, const char *md_path, const char *plot_path, size_t K,
-                          size_t S, char names[][48], size_t n_names) {
+#define ZOOM 1.5
+
+/* FD mean against log10 NFE, one series per method; points above max_fd are left out. */
+static void write_plot(const cJSON *entries, const char *plot_path, size_t K, size_t S,
+                       char names[][48], size_t n_names, double max_fd) {
+    brisk_lr_series ser[MAX_METHODS];
+    double xs[MAX_METHODS][MAX_ENTRIES], ys[MAX_METHODS][MAX_ENTRIES];
+    size_t ns = 0;
+    const cJSON *e;
+    for (size_t m = 0; m < n_names; m++) {
+        size_t k = 0;
+        cJSON_ArrayForEach(e, entries) {
+            if (strcmp(cJSON_GetObjectItemCaseSensitive(e, "method")->valuestring, names[m])) continue;
+            double nfe = cJSON_GetObjectItemCaseSensitive(e, "nfe")->valuedouble;
+            double fd = sum_get(e, "fd", "mean", -1);
+            if (!(nfe > 0) || !isfinite(fd) || fd > max_fd || k == MAX_ENTRIES) continue;
+            /* insertion by NFE */
+            size_t j = k++;
+            while (j > 0 && xs[ns][j - 1] > log10(nfe)) {
+                xs[ns][j] = xs[ns][j - 1];
+                ys[ns][j] = ys[ns][j - 1];
+                j--;
+            }
+            xs[ns][j] = log10(nfe);
+            ys[ns][j] = fd;
+        }
+        if (!k) continue;
+        ser[ns].label = names[m];
+        ser[ns].x = xs[ns];
+        ser[ns].y = ys[ns];
+        ser[ns].n = k;
+        ns++;
+    }
+    char title[160];
+    if (isfinite(max_fd))
+        snprintf(title, sizeof title, "FD vs NFE, %zu samples x %zu seeds (FD <= %.1f)", K, S, max_fd);
+    else
+        snprintf(title, sizeof title, "FD vs NFE, %zu samples x %zu seeds", K, S);
+    int rc;
+    if (ns && (rc = brisk_lr_plot_write(plot_path, ser, ns, title, "log10 NFE")))
+        cli_die_status(rc, "--plot");
+}
+
+static void write_outputs(const cJSON *doc, const char *md_path, const char *plot_path,
+                          const char *zoom_path, size_t K, size_t S, char names[][48], size_t n_names) {
     const cJSON *entries = cJSON_GetObjectItemCaseSensitive(doc, "entries");
     /* markdown */
     brisk_atomic_file f;
@@ -239,37 +284,17 @@ static void write_outputs(const cJSON *doc, const char *md_path, const char *plo
     }
     if ((rc = brisk_atomic_commit(&f))) cli_die_status(rc, "--markdown");
     /* plot: one series per method, FD mean against log10 NFE */
-    brisk_lr_series ser[MAX_METHODS];
-    double xs[MAX_METHODS][MAX_ENTRIES], ys[MAX_METHODS][MAX_ENTRIES];
-    size_t ns = 0;
-    for (size_t m = 0; m < n_names; m++) {
-        size_t k = 0;
-        cJSON_ArrayForEach(e, entries) {
-            if (strcmp(cJSON_GetObjectItemCaseSensitive(e, "method")->valuestring, names[m])) continue;
-            double nfe = cJSON_GetObjectItemCaseSensitive(e, "nfe")->valuedouble;
-            double fd = sum_get(e, "fd", "mean", -1);
-            if (!(nfe > 0) || !isfinite(fd) || k == MAX_ENTRIES) continue;
-            /* insertion by NFE */
-            size_t j = k++;
-            while (j > 0 && xs[ns][j - 1] > log10(nfe)) {
-                xs[ns][j] = xs[ns][j - 1];
-                ys[ns][j] = ys[ns][j - 1];
-                j--;
-            }
-            xs[ns][j] = log10(nfe);
-            ys[ns][j] = fd;
-        }
-        if (!k) continue;
-        ser[ns].label = names[m];
-        ser[ns].x = xs[ns];
-        ser[ns].y = ys[ns];
-        ser[ns].n = k;
-        ns++;
+    write_plot(entries, plot_path, K, S, names, n_names, INFINITY);
+    /* a zoomed plot when some entries are far worse than the best: only the points within
+     * ZOOM x the best FD, so the differences between converged samplers stay visible */
+    double best = INFINITY, worst = -INFINITY;
+    cJSON_ArrayForEach(e, entries) {
+        double fd = sum_get(e, "fd", "mean", -1);
+        if (isfinite(fd) && fd < best) best = fd;
+        if (isfinite(fd) && fd > worst) worst = fd;
     }
-    char title[160];
-    snprintf(title, sizeof title, "FD vs NFE, %zu samples x %zu seeds", K, S);
-    if (ns && (rc = brisk_lr_plot_write(plot_path, ser, ns, title, "log10 NFE")))
-        cli_die_status(rc, "--plot");
+    if (zoom_path && isfinite(best) && worst > ZOOM * best)
+        write_plot(entries, zoom_path, K, S, names, n_names, ZOOM * best);
 }
 
 static char *with_ext(const char *path, const char *ext) {
@@ -445,7 +470,11 @@ int bench_quality(int argc, char **argv) {
             }
     }
     save_json(out, doc);
-    write_outputs(doc, md_path, plot_path, K, S, names, n_names);
+    const char *pdot = strrchr(plot_path, '.');
+    char zext[16];
+    snprintf(zext, sizeof zext, "-zoom%s", pdot && strlen(pdot) < 8 ? pdot : ".png");
+    char *zoom_path = with_ext(plot_path, zext);
+    write_outputs(doc, md_path, plot_path, zoom_path, K, S, names, n_names);
     if (!quiet) fprintf(stderr, "wrote %s, %s, %s\n", out, md_path, plot_path);
     /* the table on stdout */
     char *text = NULL;
@@ -457,6 +486,7 @@ int bench_quality(int argc, char **argv) {
     brisk_free(img);
     free(md_path);
     free(plot_path);
+    free(zoom_path);
     quality_ctx_free(&q);
     cJSON_Delete(doc);
     return 0;

@@ -125,8 +125,9 @@ static double xv(const brisk_lr_series *s, size_t k) { return s->x ? s->x[k] : (
 
 static void compute_frame(const brisk_lr_series *s, size_t ns, frame *f) {
     double ymin = 0, ymax = 0, xmax = 1, xmin = 0;
-    int any = 0, anyx = 0;
+    int any = 0, anyx = 0, all_x = ns > 0;
     for (size_t i = 0; i < ns; i++) {
+        if (!s[i].x) all_x = 0;
         if (s[i].x) {
             for (size_t k = 0; k < s[i].n; k++) {
                 if (!anyx || s[i].x[k] > xmax) xmax = s[i].x[k];
@@ -145,12 +146,14 @@ static void compute_frame(const brisk_lr_series *s, size_t ns, frame *f) {
             any = 1;
         }
     }
-    if (ymin > 0) ymin = 0;
+    /* schedules start the y axis at 0; metric curves (every series with x values) span
+     * their own range */
+    if (ymin > 0 && !all_x) ymin = 0;
     if (!(ymax > ymin)) ymax = ymin + 1;
     if (!(xmax > xmin)) xmax = xmin + 1;
     f->x0 = xmin;
     f->x1 = xmax;
-    f->y0 = ymin;
+    f->y0 = all_x ? ymin - 0.05 * (ymax - ymin) : ymin;
     f->y1 = ymax + 0.05 * (ymax - ymin);
 }
 

@@ -35,6 +35,7 @@ int main(void) {
     brisk_free(text);
     ASSERT_OK(brisk_read_file(svg, &text, &len));
     ASSERT_STR_CONTAINS(text, "<svg");
+    ASSERT_STR_CONTAINS(text, "text-anchor=\"end\">0</text>"); /* schedules: y axis from 0 */
     ASSERT_STR_CONTAINS(text, "<polyline fill=\"none\" stroke=\"#1f77b4\"");
     ASSERT_STR_CONTAINS(text, "rex &lt;sampled&gt;"); /* labels are escaped */
     ASSERT_STR_CONTAINS(text, "</svg>");
@@ -58,6 +59,10 @@ int main(void) {
     ASSERT_NEAR((px[1] - px[0]) / (px[3] - px[0]), 0.15, 0.01);
     ASSERT_NEAR((px[2] - px[0]) / (px[3] - px[0]), 0.5, 0.01);
     ASSERT_TRUE(py[2] > py[0]); /* smaller y lower on the page (larger SVG y) */
+    /* metric curves span their own y range (60..90 here), not 0..max as schedules do */
+    ASSERT_STR_CONTAINS(text, "text-anchor=\"end\">60</text>");
+    ASSERT_TRUE(strstr(text, "text-anchor=\"end\">0</text>") == NULL);
+    ASSERT_TRUE(strstr(text, "text-anchor=\"end\">50</text>") == NULL);
     brisk_free(text);
     brisk_lr_free(a);
     brisk_lr_free(b);
