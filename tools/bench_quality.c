@@ -44,8 +44,8 @@ static void usage(FILE *fp) {
             "The PNDM study: for every sampler and step count, K samples for each of S seeds (the\n"
             "same seeds for every entry), FD / KID / precision / recall / class summaries in the\n"
             "classifier's features (as 'brisk eval'), NFE and wall time, with 95%% bootstrap CIs\n"
-            "over seeds and paired comparisons of the PNDM samplers at 50 steps with DDIM at 250\n"
-            "and 1000 steps. docs/results.md has a full run.\n\n"
+            "over seeds and paired comparisons of the PNDM samplers at 50 steps with DDIM at 1000,\n"
+            "250 and 50 steps. docs/results.md has a full run.\n\n"
             "  --model SPEC         default unet:models/fmnist-unet\n"
             "  --num-samples K      samples per seed and entry (default 500)\n"
             "  --seeds S            seeds 0..S-1 (default 3; at least 2 for intervals)\n"
@@ -453,18 +453,18 @@ int bench_quality(int argc, char **argv) {
         sampling_state_free(&st);
         save_json(out, doc);
     }
-    /* paired comparisons: each PNDM-family method at 50 steps against DDIM at 1000 and 250
-     * steps: diffusers' (x0 clipped) and the PNDM authors' unclipped update in grid mode */
+    /* paired comparisons: each PNDM-family method at 50 steps against DDIM at 1000, 250 and
+     * 50 steps: diffusers' (x0 clipped) and the PNDM authors' unclipped update in grid mode */
     cJSON_DeleteItemFromObjectCaseSensitive(doc, "comparisons");
     cJSON *cmp = cJSON_AddArrayToObject(doc, "comparisons");
     const char *pndm_like[] = {"fpndm", "plms", "spndm", "fpndm/grid", "plms/grid", "spndm/grid"};
     const char *refs[] = {"pseudo-euler/grid", "ddim"};
-    int ref_steps[] = {1000, 250};
+    int ref_steps[] = {1000, 250, 50};
     for (size_t a = 0; a < sizeof pndm_like / sizeof *pndm_like; a++) {
         const cJSON *ea = find_entry(entries, pndm_like[a], 50);
         if (!ea) continue;
         for (size_t m = 0; m < 2; m++)
-            for (size_t r = 0; r < 2; r++) {
+            for (size_t r = 0; r < 3; r++) {
                 const cJSON *eb = find_entry(entries, refs[m], ref_steps[r]);
                 if (eb) compare(cmp, ea, eb, "fd", (size_t)n_boot);
             }
