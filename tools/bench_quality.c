@@ -111,9 +111,9 @@ static size_t parse_methods(const char *spec, entry *e, size_t max, char names[]
         brisk_sampler_kind kind;
         if (brisk_sampler_kind_from_name(sched, &kind)) cli_die_status(BRISK_EINVAL, "--methods");
         if (kind == BRISK_SAMPLER_PF) cli_die("--methods: pf is adaptive (no step counts)");
-        if (clip >= 0 && kind != BRISK_SAMPLER_DDPM && kind != BRISK_SAMPLER_DDIM && kind != BRISK_SAMPLER_HEUN)
+        if (clip >= 0 && !sampling_has_clip_sample(kind))
             cli_die("--methods: '%s': x0 clipping applies to ddpm, ddim and heun only", tok);
-        if (clipped_eps && kind != BRISK_SAMPLER_DDIM)
+        if (clipped_eps && !sampling_has_clipped_model_output(kind))
             cli_die("--methods: '%s': clipped-eps applies to ddim only", tok);
         char *save2 = NULL;
         for (char *st = strtok_r(colon + 1, ",", &save2); st; st = strtok_r(NULL, ",", &save2)) {

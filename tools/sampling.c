@@ -70,6 +70,12 @@ void sampling_usage(FILE *fp) {
             "  --ot-level T             their level (the timestep of 'brisk ot latents --level')\n");
 }
 
+int sampling_has_clip_sample(brisk_sampler_kind k) {
+    return k == BRISK_SAMPLER_DDPM || k == BRISK_SAMPLER_DDIM || k == BRISK_SAMPLER_HEUN;
+}
+
+int sampling_has_clipped_model_output(brisk_sampler_kind k) { return k == BRISK_SAMPLER_DDIM; }
+
 static void warn_key(void *ctx, const char *what, const char *key) {
     (void)ctx;
     fprintf(stderr, "brisk: %s: unknown key '%s' ignored\n", what, key);
@@ -103,13 +109,13 @@ void sampling_setup(const sampling_opts *o, int steps, sampling_state *st) {
         cfg->eta = o->eta;
     }
     if (o->clip_sample_given) {
-        if (cfg->kind != BRISK_SAMPLER_DDPM && cfg->kind != BRISK_SAMPLER_DDIM && cfg->kind != BRISK_SAMPLER_HEUN)
+        if (!sampling_has_clip_sample(cfg->kind))
             cli_die("--clip-sample: applies to ddpm, ddim and heun only (this one is %s)",
                     brisk_sampler_kind_name(cfg->kind));
         cfg->clip_sample = o->clip_sample;
     }
     if (o->use_clipped_model_output) {
-        if (cfg->kind != BRISK_SAMPLER_DDIM)
+        if (!sampling_has_clipped_model_output(cfg->kind))
             cli_die("--use-clipped-model-output: applies to the ddim scheduler only (this one is %s)",
                     brisk_sampler_kind_name(cfg->kind));
         cfg->use_clipped_model_output = 1;

@@ -39,6 +39,10 @@ void sampling_usage(FILE *fp);
 /* Builds the scheduler (checking `steps` before loading the model), the denoiser and the
  * OT start. Exits with a one-line error naming the option on failure. */
 void sampling_setup(const sampling_opts *o, int steps, sampling_state *st);
+/* Whether a sampler has diffusers' x0 clipping (clip_sample: ddpm, ddim, heun) and
+ * DDIM's use_clipped_model_output. */
+int sampling_has_clip_sample(brisk_sampler_kind k);
+int sampling_has_clipped_model_output(brisk_sampler_kind k);
 /* Fills generate options' OT members from the state. */
 void sampling_generate_options(const sampling_state *st, brisk_generate_options *go);
 void sampling_state_free(sampling_state *st);

@@ -230,8 +230,8 @@ typedef struct brisk_lr_series {
 } brisk_lr_series;
 /* Writes a line plot with axes, ticks and a legend: FILE.png (rasterised with a built-in
  * font) or FILE.svg (polylines). The y axis starts at 0 (or below, for negative values)
- * unless every series has x values; then it spans the data. Written atomically. The format comes from the extension;
- * others are BRISK_EUNSUPPORTED. */
+ * unless every series has x values; then it spans the data. Written atomically. The
+ * format comes from the extension; others are BRISK_EUNSUPPORTED. */
 int brisk_lr_plot_write(const char *path, const brisk_lr_series *series, size_t n_series,
                         const char *title, const char *xlabel);
 

@@ -127,7 +127,6 @@ static void compute_frame(const brisk_lr_series *s, size_t ns, frame *f) {
     double ymin = 0, ymax = 0, xmax = 1, xmin = 0;
     int any = 0, anyx = 0, all_x = ns > 0;
     for (size_t i = 0; i < ns; i++) {
-        if (!s[i].x) all_x = 0;
         if (s[i].x) {
             for (size_t k = 0; k < s[i].n; k++) {
                 if (!anyx || s[i].x[k] > xmax) xmax = s[i].x[k];
@@ -135,6 +134,7 @@ static void compute_frame(const brisk_lr_series *s, size_t ns, frame *f) {
                 anyx = 1;
             }
         } else {
+            all_x = 0;
             if (s[i].n > 1 && (double)(s[i].n - 1) > xmax) xmax = (double)(s[i].n - 1);
             if (anyx && xmin > 0) xmin = 0;
         }
