@@ -470,10 +470,9 @@ int bench_quality(int argc, char **argv) {
             }
     }
     save_json(out, doc);
-    const char *pdot = strrchr(plot_path, '.');
-    char zext[16];
-    snprintf(zext, sizeof zext, "-zoom%s", pdot && strlen(pdot) < 8 ? pdot : ".png");
-    char *zoom_path = with_ext(plot_path, zext);
+    /* the plot writer takes .png or .svg; the zoomed plot keeps the format */
+    size_t pl = strlen(plot_path);
+    char *zoom_path = with_ext(plot_path, pl >= 4 && !strcmp(plot_path + pl - 4, ".svg") ? "-zoom.svg" : "-zoom.png");
     write_outputs(doc, md_path, plot_path, zoom_path, K, S, names, n_names);
     if (!quiet) fprintf(stderr, "wrote %s, %s, %s\n", out, md_path, plot_path);
     /* the table on stdout */
